@@ -47,9 +47,9 @@ def plot_cost(sizes, series, *, xlabel, ylabel="time [s]", title=None, loglog=Tr
                 f"series {label!r} has {values.size} values but there are {sizes.size} sizes; "
                 "give one value per size")
         ax.plot(sizes, values, marker="o", label=label)
-    if loglog:
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+    scale = "log" if loglog else "linear"
+    ax.set_xscale(scale)
+    ax.set_yscale(scale)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title is not None:
@@ -58,3 +58,226 @@ def plot_cost(sizes, series, *, xlabel, ylabel="time [s]", title=None, loglog=Tr
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+# --- gradient descent on a 2-D loss -------------------------------------------------------
+
+def descent_path(grad, w0, lr, steps, *, blowup=1e6):
+    """The iterates of ``w := w - lr * grad(w)``, starting at ``w0``, as a (k, 2) array.
+
+    Stops early once the iterate leaves the ball of radius ``blowup`` (a learning rate
+    that is too large makes the iterates grow geometrically; there is nothing more to
+    see after that, only overflow warnings).
+    """
+    w = np.array(w0, dtype=float)
+    path = [w.copy()]
+    for _ in range(steps):
+        w = w - lr * np.asarray(grad(w), dtype=float)
+        path.append(w.copy())
+        if not np.all(np.isfinite(w)) or np.linalg.norm(w) > blowup:
+            break
+    return np.array(path)
+
+
+def _loss_on_grid(loss, xs, ys):
+    """``loss`` at every point of the grid ``xs`` x ``ys``.
+
+    A loss written with ``w[0]`` and ``w[1]`` and numpy operations evaluates the whole
+    grid in one call; any other loss is called point by point.
+    """
+    X, Y = np.meshgrid(xs, ys)
+    try:
+        Z = np.asarray(loss(np.stack([X, Y])), dtype=float)
+        if Z.shape == X.shape:
+            return X, Y, Z
+    except Exception:
+        pass
+    Z = np.array([[float(loss(np.array([x, y]))) for x in xs] for y in ys])
+    return X, Y, Z
+
+
+def plot_descent(loss, grad, w0, lrs, *, steps=30, xlim=(-3, 3), ylim=(-3, 3), ax=None):
+    """Contours of a 2-D ``loss`` and one gradient-descent path per learning rate in ``lrs``.
+
+    Returns the Figure; the lines of the paths are ``fig.axes[0].lines``, in the order
+    of ``lrs``.
+    """
+    fig, ax = _new_axes(ax, figsize=(5.0, 4.2))
+    xs = np.linspace(*xlim, 121)
+    ys = np.linspace(*ylim, 121)
+    X, Y, Z = _loss_on_grid(loss, xs, ys)
+    levels = np.quantile(Z, np.linspace(0.0, 0.9, 14) ** 2)
+    ax.contour(X, Y, Z, levels=np.unique(levels), cmap="viridis", linewidths=0.8)
+    ax.plot(*np.asarray(w0, dtype=float), marker="s", color="k", linestyle="none", zorder=3)
+    for lr in np.atleast_1d(lrs):
+        path = descent_path(grad, w0, lr, steps)
+        ax.plot(path[:, 0], path[:, 1], marker="o", markersize=3, linewidth=1.2,
+                label=f"$\\alpha$ = {lr:g}: L = {_final_loss(loss, path):.3g}")
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_xlabel("$w_1$")
+    ax.set_ylabel("$w_2$")
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def _final_loss(loss, path):
+    value = float(loss(path[-1]))
+    return value if np.isfinite(value) else np.inf
+
+
+def _redraw(out, fig):
+    from IPython.display import display
+    with out:
+        out.clear_output(wait=True)
+        display(fig)
+
+
+def descent_widget(loss, grad, w0, *, lr=0.05, lr_range=(0.01, 0.3, 0.01), steps=30,
+                   xlim=(-3, 3), ylim=(-3, 3)):
+    """A learning-rate slider above the descent plot of :func:`plot_descent`.
+
+    Returns an ipywidgets ``VBox``; besides its children it carries ``.slider``,
+    ``.figure`` and ``.path`` (the iterates for the slider's current value), which a
+    moved slider updates.
+    """
+    import ipywidgets as widgets
+
+    lo, hi, step = lr_range
+    slider = widgets.FloatSlider(value=lr, min=lo, max=hi, step=step, readout_format=".3f",
+                                 description="learning rate", continuous_update=False,
+                                 style={"description_width": "initial"})
+    fig = plot_descent(loss, grad, w0, [lr], steps=steps, xlim=xlim, ylim=ylim)
+    line = fig.axes[0].lines[-1]
+    out = widgets.Output()
+    box = widgets.VBox([slider, out])
+
+    def update(change=None):
+        path = descent_path(grad, w0, slider.value, steps)
+        line.set_data(path[:, 0], path[:, 1])
+        line.set_label(f"$\\alpha$ = {slider.value:g}: L = {_final_loss(loss, path):.3g}")
+        fig.axes[0].legend(loc="upper right", fontsize="small")
+        box.path = path
+        _redraw(out, fig)
+
+    box.slider, box.figure = slider, fig
+    slider.observe(update, names="value")
+    update()
+    return box
+
+
+# --- finite differences: error against step size ----------------------------------------
+
+EPS = np.finfo(float).eps
+
+_KIND_ORDER = {"forward": 1, "backward": 1, "central": 2}
+
+
+def plot_step_size_errors(f, dfdx, x, hs=None, *, kinds=("forward", "backward", "central"),
+                          ax=None):
+    """Log-log plot of the error of finite differences of ``f`` at ``x`` against the step h.
+
+    Right of the minimum the truncation error falls like h (one-sided) or h**2 (central);
+    left of it, round-off grows like eps/h. Dashed reference lines have slopes 1 and 2,
+    dotted verticals mark h = eps**(1/2) and eps**(1/3), the best steps for one-sided and
+    central differences. Returns the Figure; ``fig.errors`` holds the plotted errors.
+    """
+    from .numerical import step_size_errors
+
+    hs = np.logspace(-15, 0, 61) if hs is None else np.asarray(hs, dtype=float)
+    errors = step_size_errors(f, dfdx, x, hs, kinds=kinds)
+    fig, ax = _new_axes(ax, figsize=(5.5, 4.0))
+    for kind in kinds:
+        err = np.asarray(errors[kind], dtype=float)
+        ax.loglog(hs, np.where(err > 0, err, np.nan), marker=".", label=kind)
+
+    finite = np.concatenate([np.asarray(e, dtype=float) for e in errors.values()])
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    ymin, ymax = (finite.min(), finite.max()) if finite.size else (EPS, 1.0)
+    h_ref = hs[hs >= 1e-4]
+    for order in sorted({_KIND_ORDER.get(k, 1) for k in kinds}):
+        # anchor each reference line on the largest-h error of a method of that order
+        kind = next(k for k in kinds if _KIND_ORDER.get(k, 1) == order)
+        anchor = float(np.asarray(errors[kind])[-1]) / hs[-1] ** order
+        if np.isfinite(anchor) and anchor > 0:
+            ax.loglog(h_ref, 0.3 * anchor * h_ref ** order, color="gray", linestyle="--",
+                      linewidth=1, label=f"slope {order}")
+    for power, name in ((1 / 2, "$\\epsilon^{1/2}$"), (1 / 3, "$\\epsilon^{1/3}$")):
+        ax.axvline(EPS ** power, color="gray", linestyle=":", linewidth=1)
+        ax.annotate(name, (EPS ** power, ymax), xytext=(3, -12), textcoords="offset points",
+                    fontsize="small")
+    ax.set_ylim(max(ymin / 3, 1e-17), ymax * 3)
+    ax.set_xlabel("step size h")
+    ax.set_ylabel("|estimate - exact derivative|")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize="small", loc="lower right")
+    fig.tight_layout()
+    fig.errors = errors
+    return fig
+
+
+def _secant_estimates(f, x, h):
+    fx, fp, fm = f(x), f(x + h), f(x - h)
+    return {"forward": (fp - fx) / h, "backward": (fx - fm) / h, "central": (fp - fm) / (2 * h)}
+
+
+def step_size_widget(f, dfdx, x, *, log10_h=-1.0, window=1.5,
+                     kinds=("forward", "backward", "central")):
+    """A slider over log10(h): the secants of ``f`` at ``x`` on the left, the error plot
+    of :func:`plot_step_size_errors` with the current h marked on the right.
+
+    Returns an ipywidgets ``VBox`` carrying ``.slider``, ``.figure`` and ``.estimates``
+    (kind -> finite-difference estimate at the current h); the figure's left axes show
+    the estimates and their errors as text.
+    """
+    import ipywidgets as widgets
+
+    slider = widgets.FloatSlider(value=log10_h, min=-15, max=0, step=0.25,
+                                 description="log10(h)", continuous_update=False)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    plt.close(fig)
+    plot_step_size_errors(f, dfdx, x, kinds=kinds, ax=right)
+    cursor = right.axvline(10 ** log10_h, color="crimson", linewidth=1.5)
+
+    xs = np.linspace(x - window, x + window, 200)
+    left.plot(xs, f(xs), color="k", linewidth=1.5, label="f")
+    slope = dfdx(x)
+    left.plot(xs, f(x) + slope * (xs - x), color="gray", linestyle="--", label="tangent")
+    secants = {kind: left.plot([], [], linewidth=1.2, label=kind)[0] for kind in kinds}
+    left.plot([x], [f(x)], "ko")
+    left.set_xlim(xs[0], xs[-1])
+    left.set_ylim(*_padded(f(xs)))
+    left.set_xlabel("x")
+    left.set_title("lines through (x, f(x)) with the estimated slopes", fontsize="small")
+    left.legend(fontsize="small", loc="upper left")
+    info = left.text(0.98, 0.03, "", transform=left.transAxes, ha="right", va="bottom",
+                     family="monospace", fontsize="x-small",
+                     bbox=dict(facecolor="white", alpha=0.85, edgecolor="0.8"))
+    out = widgets.Output()
+    box = widgets.VBox([slider, out])
+
+    def update(change=None):
+        h = 10 ** slider.value
+        estimates = _secant_estimates(f, x, h)
+        for kind, line in secants.items():
+            line.set_data(xs, f(x) + estimates[kind] * (xs - x))
+        cursor.set_xdata([h, h])
+        rows = [f"{k:>8}: {estimates[k]: .10f}  err {abs(estimates[k] - slope):.1e}"
+                for k in kinds]
+        info.set_text("\n".join([f"h = {h:.1e}", f"   exact: {slope: .10f}"] + rows))
+        box.estimates = {k: estimates[k] for k in kinds}
+        _redraw(out, fig)
+
+    fig.tight_layout()
+    box.slider, box.figure = slider, fig
+    slider.observe(update, names="value")
+    update()
+    return box
+
+
+def _padded(values, pad=0.1):
+    lo, hi = float(np.min(values)), float(np.max(values))
+    span = hi - lo or 1.0
+    return lo - pad * span, hi + pad * span
