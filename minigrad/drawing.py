@@ -1,0 +1,324 @@
+"""Pictures of a traced computation: every node with its forward value and its adjoint.
+
+``draw_graph`` takes the ``Graph`` that ``minigrad.trace_graph`` returns and draws it with
+matplotlib alone, so it works on Binder and in headless runs without graphviz. Nodes are
+placed in columns by their distance from the inputs, so the picture reads left to right
+like the program, and the backward pass reads right to left.
+
+The same node names (``x`` for an input, ``t0, t1, ...`` for intermediate results) are
+used by the backward-pass stepper in :mod:`minigrad.widgets`, which is why the naming and
+the one-line description of a node live here.
+"""
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.path import Path
+
+__all__ = ["draw_graph", "draw_function", "node_names", "node_expression", "format_array"]
+
+# How a primitive reads in ordinary notation. Binary operators are written infix;
+# anything not listed is written as a call, ``name(a, b)``.
+_INFIX = {
+    "add": "+", "subtract": "-", "multiply": "*", "divide": "/", "true_divide": "/",
+    "power": "**", "matmul": "@", "dot": "@",
+}
+_PREFIX = {"negative": "-"}
+
+# Colours: inputs blue, constants grey, intermediate results cream, the output green.
+_FACE = {"input": "#dbe9f6", "const": "#eeeeee", "op": "#fdf6e3", "output": "#dff0d8"}
+_EDGE = {"input": "#3a6ea5", "const": "#9a9a9a", "op": "#8a7a50", "output": "#3c763d"}
+_ADJOINT_COLOUR = "#b0306a"
+_HIGHLIGHT_FACE = "#ffe1b3"
+_HIGHLIGHT_EDGE = "#e07b00"
+
+
+def format_array(value, digits=3, max_items=3):
+    """Compact text for a value in a box: a number, a few numbers, or just the shape.
+
+    A box has room for about twenty characters, so arrays with more than ``max_items``
+    entries are shown by their shape (``array(3, 4)``), which is what a reader checks first.
+    """
+    if value is None:
+        return "?"
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        return _format_number(arr.item(), digits)
+    if arr.size <= max_items:
+        return "[" + ", ".join(_format_number(v, digits) for v in arr.ravel().tolist()) + "]"
+    return "array" + str(tuple(arr.shape)).replace(",)", ")")
+
+
+def _format_number(v, digits):
+    if isinstance(v, complex):
+        return f"{v:.{digits}g}"
+    if isinstance(v, (bool, np.bool_)):
+        return str(v)
+    v = float(v)
+    if v == 0:
+        return "0"
+    return f"{v:.{digits}g}"
+
+
+def _kind(graph, node):
+    if node.id == graph.output:
+        return "output"
+    if node.op in ("input", "const"):
+        return node.op
+    return "op"
+
+
+def node_names(graph, names=None):
+    """A short name for every node: the argument name for inputs, the value for constants,
+    and ``t0, t1, ...`` in forward order for the rest (the output included).
+
+    ``names`` (dict id -> str) overrides any of them, e.g. ``{graph.output: "c"}``.
+    """
+    result = {}
+    counter = 0
+    for node in graph.nodes:
+        if node.op == "input":
+            result[node.id] = node.label or f"x{node.id}"
+        elif node.op == "const":
+            result[node.id] = format_array(node.value)
+        else:
+            result[node.id] = f"t{counter}"
+            counter += 1
+    if names:
+        result.update(names)
+    return result
+
+
+def node_expression(graph, node_id, names):
+    """How a node was computed, in the program's notation: ``t1 = t0 / s``."""
+    node = graph.nodes[node_id]
+    name = names[node_id]
+    if node.op in ("input", "const"):
+        return name
+    args = [names[p] for p in node.parents]
+    op = node.op
+    if op in _INFIX and len(args) == 2:
+        rhs = f"{args[0]} {_INFIX[op]} {args[1]}"
+    elif op in _PREFIX and len(args) == 1:
+        rhs = f"{_PREFIX[op]}{args[0]}"
+    else:
+        label = node.label if node.label and node.label != op else op
+        rhs = f"{label}({', '.join(args)})"
+    return f"{name} = {rhs}"
+
+
+def _depths(graph):
+    """Column of each node: longest path from any input. Constants sit one column before
+    the first node that uses them, so their arrows stay short."""
+    depth = {}
+    for node in graph.nodes:  # forward order is topological
+        if node.op in ("input", "const") or not node.parents:
+            depth[node.id] = 0
+        else:
+            depth[node.id] = 1 + max(depth[p] for p in node.parents)
+    children = {n.id: [] for n in graph.nodes}
+    for node in graph.nodes:
+        for p in node.parents:
+            children[p].append(node.id)
+    for node in graph.nodes:
+        if node.op == "const" and children[node.id]:
+            depth[node.id] = max(0, min(depth[c] for c in children[node.id]) - 1)
+    return depth, children
+
+
+def _layout(graph):
+    """Column and row of every node, and the route of every edge.
+
+    Columns come from ``_depths``. An edge that skips columns gets a waypoint in each
+    column it crosses; waypoints take a row like nodes do, so long edges run between boxes
+    instead of through them. Rows are ordered by the mean row of the neighbours (a few
+    barycentre sweeps each way), which removes most crossings.
+    Returns (depth, row, routes) with routes[(parent, child)] = list of waypoint keys.
+    """
+    depth, _ = _depths(graph)
+    n_cols = max(depth.values()) + 1
+    columns = [[] for _ in range(n_cols)]
+    ups = {}      # key -> keys in the column to the left (nodes or waypoints)
+    downs = {}    # key -> keys in the column to the right
+    for node in graph.nodes:
+        columns[depth[node.id]].append(node.id)
+        ups.setdefault(node.id, [])
+        downs.setdefault(node.id, [])
+    routes = {}
+    for node in graph.nodes:
+        for k, p in enumerate(node.parents):
+            prev = p
+            route = []
+            for col in range(depth[p] + 1, depth[node.id]):
+                key = ("via", p, node.id, k, col)
+                columns[col].append(key)
+                ups[key], downs[key] = [], []
+                downs[prev].append(key)
+                ups[key].append(prev)
+                route.append(key)
+                prev = key
+            downs[prev].append(node.id)
+            ups[node.id].append(prev)
+            routes[(p, node.id, k)] = route
+
+    row = {}
+
+    def renumber(col):
+        for i, key in enumerate(col):
+            row[key] = i - (len(col) - 1) / 2
+
+    for col in columns:
+        renumber(col)
+
+    def sweep(cols, neighbours, fallback):
+        for col in cols:
+            keyed = []
+            for i, key in enumerate(col):
+                nb = neighbours[key] or fallback[key]  # a constant has no parents
+                keyed.append((np.mean([row[k] for k in nb]) if nb else row[key], i, key))
+            keyed.sort(key=lambda t: (t[0], t[1]))
+            col[:] = [key for _, _, key in keyed]
+            renumber(col)
+
+    for _ in range(4):
+        sweep(columns[1:], ups, downs)
+        sweep(columns[-2::-1], downs, ups)
+    sweep(columns[1:], ups, downs)
+    return depth, row, routes, columns
+
+
+def draw_graph(graph, *, show_adjoints=True, highlight=None, ax=None, names=None,
+               title=None):
+    """Draw a traced graph: one box per node with its forward value and its adjoint.
+
+    graph: the result of ``minigrad.trace_graph(f, *args)``.
+    show_adjoints: True (all), False (none), or a collection of node ids whose adjoint is
+        shown; the stepper uses this to reveal adjoints in the order the backward pass
+        computes them.
+    highlight: a node id drawn emphasised (or None).
+    ax: an existing matplotlib Axes to draw into; otherwise a new Figure is made.
+    names: dict id -> name overriding the default names (see ``node_names``).
+    title: optional title above the graph.
+    Returns the Figure.
+    """
+    names = node_names(graph, names)
+    out_name = names[graph.output]
+    if show_adjoints is True:
+        shown = {n.id for n in graph.nodes}
+    elif show_adjoints is False or show_adjoints is None:
+        shown = set()
+    else:
+        shown = set(show_adjoints)
+
+    depth, row, routes, columns = _layout(graph)
+    n_cols = len(columns)
+    n_rows = max(len(c) for c in columns)
+    dx, dy = 3.3, 1.45          # distance between columns / rows, in data units
+    w, h = 2.5, 1.12            # box size of an operation or input
+    h_const = 0.5               # constants are small: only their value
+
+    if ax is None:
+        fig = Figure(figsize=(max(4.0, 1.7 * n_cols + 0.4), max(2.0, 0.78 * n_rows + 0.7)),
+                     layout="constrained")
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    ax.set_axis_off()
+
+    def xy(key):
+        col = depth[key] if not isinstance(key, tuple) else key[-1]
+        return col * dx, -row[key] * dy
+
+    def height(nid):
+        return h_const if graph.nodes[nid].op == "const" else h
+
+    # Where arrows leave and enter a box: spread along its side so they stay apart.
+    def spread(i, n, side_height):
+        if n <= 1:
+            return 0.0
+        span = min(side_height * 0.6, 0.22 * (n - 1))
+        return span / 2 - span * i / (n - 1)
+
+    out_edges = {n.id: [] for n in graph.nodes}
+    for node in graph.nodes:
+        for k, p in enumerate(node.parents):
+            out_edges[p].append((node.id, k))
+
+    def first_hop_y(p, child, k):
+        route = routes[(p, child, k)]
+        return xy(route[0] if route else child)[1]
+
+    for p, edges in out_edges.items():  # order outgoing arrows by where they go
+        edges.sort(key=lambda e: -first_hop_y(p, *e))
+
+    for node in graph.nodes:  # arrows first, so boxes sit on top of them
+        x1, y1 = xy(node.id)
+        n_in = len(node.parents)
+        for k, p in enumerate(node.parents):
+            x0, y0 = xy(p)
+            i_out = out_edges[p].index((node.id, k))
+            start = (x0 + w / 2, y0 + spread(i_out, len(out_edges[p]), height(p)))
+            end = (x1 - w / 2, y1 + spread(k, n_in, height(node.id)))
+            points = [start]
+            for key in routes[(p, node.id, k)]:
+                wx, wy = xy(key)
+                points += [(wx - w / 2, wy), (wx + w / 2, wy)]
+            points.append(end)
+            _draw_route(ax, points)
+
+    for node in graph.nodes:
+        x, y = xy(node.id)
+        kind = _kind(graph, node)
+        hl = highlight is not None and node.id == highlight
+        bh = height(node.id)
+        box = FancyBboxPatch(
+            (x - w / 2, y - bh / 2), w, bh, boxstyle="round,pad=0.02,rounding_size=0.12",
+            facecolor=_HIGHLIGHT_FACE if hl else _FACE[kind],
+            edgecolor=_HIGHLIGHT_EDGE if hl else _EDGE[kind],
+            lw=2.8 if hl else 1.2, zorder=3, gid=f"node-{node.id}")
+        ax.add_patch(box)
+        if kind == "const":
+            ax.text(x, y, "const " + format_array(node.value), ha="center", va="center",
+                    fontsize=8, family="monospace", color="#555555", zorder=4)
+            continue
+        ax.text(x, y + 0.3, _fit(node_expression(graph, node.id, names), 24), ha="center",
+                va="center", fontsize=8.5, fontweight="bold", family="monospace", zorder=4)
+        ax.text(x, y + 0.0, "value " + format_array(node.value), ha="center", va="center",
+                fontsize=8, family="monospace", zorder=4)
+        if node.id in shown:
+            adj = getattr(node, "adjoint", None)
+            ax.text(x, y - 0.3, _fit(f"∂{out_name}/∂{names[node.id]} = " + format_array(adj), 26),
+                    ha="center", va="center", fontsize=8, family="monospace",
+                    color=_ADJOINT_COLOUR, zorder=4, gid=f"adjoint-{node.id}")
+
+    xs = [xy(n.id)[0] for n in graph.nodes]
+    ys = [xy(k)[1] for k in row]
+    ax.set_xlim(min(xs) - w / 2 - 0.15, max(xs) + w / 2 + 0.15)
+    ax.set_ylim(min(ys) - h / 2 - 0.15, max(ys) + h / 2 + 0.15)
+    ax.set_aspect("equal")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def _draw_route(ax, points):
+    """An arrow along straight segments through ``points``."""
+    if len(points) == 2:
+        verts, codes = points, [Path.MOVETO, Path.LINETO]
+    else:
+        verts, codes = points, [Path.MOVETO] + [Path.LINETO] * (len(points) - 1)
+    arrow = FancyArrowPatch(path=Path(verts, codes), arrowstyle="-|>", mutation_scale=11,
+                            color="#7a7a7a", lw=1.1, shrinkA=1, shrinkB=1, zorder=1)
+    ax.add_patch(arrow)
+
+
+def _fit(text, width):
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def draw_function(f, *args, argnames=None, **draw_kw):
+    """Trace ``f`` at ``args`` (forward and backward pass) and draw its graph."""
+    from . import trace_graph
+
+    graph = trace_graph(f, *args, argnames=argnames)
+    return draw_graph(graph, **draw_kw)

@@ -1,0 +1,191 @@
+"""A widget that walks the backward pass of a traced graph one node at a time.
+
+Reverse mode visits the nodes from the output back to the inputs. When a node is visited
+its adjoint is complete (every path from it to the output has already pushed its share),
+so the node can push ``adjoint(node) * local derivative`` on to each of its parents. The
+stepper shows exactly that: visited nodes show their adjoints, the current node is
+highlighted, and one line of text says what the step adds to which parent.
+
+The picture is rendered to a PNG inside an ``ipywidgets.Image``: it redraws the same way in
+JupyterLab, in the classic notebook and in a test, with no interactive matplotlib backend.
+"""
+
+import io
+
+import numpy as np
+import ipywidgets as widgets
+
+from .drawing import draw_graph, format_array, node_expression, node_names
+
+__all__ = ["BackwardStepper", "step_explanation"]
+
+# What a visited node adds to each parent's adjoint, written in the program's notation.
+# {g} is the node's adjoint, {a} and {b} its first and second argument, {t} the node.
+# The numeric functions compute the same contribution for elementwise ops of equal shapes.
+_CONTRIBUTIONS = {
+    "add": (("{g}", lambda g, t, a, b=None: g), ("{g}", lambda g, t, a, b: g)),
+    "subtract": (("{g}", lambda g, t, a, b: g), ("-{g}", lambda g, t, a, b: -g)),
+    "multiply": (("{g} * {b}", lambda g, t, a, b: g * b), ("{g} * {a}", lambda g, t, a, b: g * a)),
+    "divide": (("{g} * 1/{b}", lambda g, t, a, b: g / b),
+               ("{g} * (-{a}/{b}**2)", lambda g, t, a, b: -g * a / b**2)),
+    "power": (("{g} * {b}*{a}**({b}-1)", lambda g, t, a, b: g * b * a ** (b - 1)),
+              ("{g} * log({a})*{t}", lambda g, t, a, b: g * np.log(a) * t)),
+    "negative": (("-{g}", lambda g, t, a: -g),),
+    "log": (("{g} * 1/{a}", lambda g, t, a: g / a),),
+    "exp": (("{g} * {t}", lambda g, t, a: g * t),),
+    "sqrt": (("{g} * 1/(2*{t})", lambda g, t, a: g / (2 * t)),),
+    "square": (("{g} * 2*{a}", lambda g, t, a: 2 * g * a),),
+    "sin": (("{g} * cos({a})", lambda g, t, a: g * np.cos(a)),),
+    "cos": (("{g} * (-sin({a}))", lambda g, t, a: -g * np.sin(a)),),
+    "tanh": (("{g} * (1 - {t}**2)", lambda g, t, a: g * (1 - t**2)),),
+    "matmul": (("{g} @ {b}.T", None), ("{a}.T @ {g}", None)),
+    "sum": (("{g} broadcast to the shape of {a}", None),),
+    "mean": (("{g} / size, broadcast to the shape of {a}", None),),
+}
+
+
+def step_explanation(graph, node_id, names=None):
+    """One or two lines saying what the backward pass does when it visits ``node_id``."""
+    names = node_names(graph, names)
+    node = graph.nodes[node_id]
+    out = names[graph.output]
+    name = names[node_id]
+    adj = format_array(node.adjoint)
+    if node_id == graph.output:
+        head = f"Start at the output {node_expression(graph, node_id, names)}: ∂{out}/∂{out} = 1 (the seed)."
+    elif node.op == "input":
+        return (f"{name} is an input: every path has reached it, so its adjoint "
+                f"∂{out}/∂{name} = {adj} is the gradient with respect to {name}.")
+    else:
+        head = f"Visit {node_expression(graph, node_id, names)}: its adjoint is complete, ∂{out}/∂{name} = {adj}."
+    if node.op in ("input", "const") or not node.parents:
+        return head
+    parents = [graph.nodes[p] for p in node.parents]
+    g_name = f"adjoint({name})"
+    fill = {"g": g_name, "t": name}
+    fill.update(zip("ab", (names[p.id] for p in parents)))
+    rules = _CONTRIBUTIONS.get(node.op)
+    pushes = []
+    for k, parent in enumerate(parents):
+        if parent.op == "const":
+            continue
+        target = f"adjoint({names[parent.id]}) += "
+        if rules is not None and k < len(rules):
+            template, numeric = rules[k]
+            text = target + template.format(**fill)
+            if numeric is not None and _elementwise(node, parents):
+                try:
+                    with np.errstate(all="ignore"):
+                        value = numeric(node.adjoint, node.value, *(p.value for p in parents))
+                    text += f" = {format_array(value)}"
+                except Exception:  # a rule we cannot evaluate here is still worth stating
+                    pass
+        else:
+            text = target + f"VJP of {node.op} applied to {g_name}"
+        pushes.append(text)
+    if not pushes:
+        return head + " Its arguments are constants: nothing to push."
+    return head + " Push it to the parents: " + ";  ".join(pushes) + "."
+
+
+def _elementwise(node, parents):
+    shape = np.shape(node.value)
+    return all(np.shape(p.value) == shape for p in parents) and np.shape(node.adjoint) == shape
+
+
+class BackwardStepper:
+    """Prev / Next buttons and a slider that walk ``graph.backward_order`` node by node.
+
+    Step 0 is the state after the forward pass (values only). Step k >= 1 visits
+    ``graph.backward_order[k - 1]``: it is highlighted, the nodes visited so far show their
+    adjoints, and ``.explanation`` says what the step pushes to which parent.
+
+    Display it by leaving it as the last expression of a cell (or ``display(stepper.widget)``).
+    """
+
+    def __init__(self, graph, names=None, dpi=90):
+        self.graph = graph
+        self.names = node_names(graph, names)
+        self.order = list(graph.backward_order)
+        self.n_steps = len(self.order)
+        self.dpi = dpi
+        self.step = 0
+        self.figure = None
+
+        self.prev_button = widgets.Button(description="◀ Prev", layout=widgets.Layout(width="90px"))
+        self.next_button = widgets.Button(description="Next ▶", layout=widgets.Layout(width="90px"))
+        self.slider = widgets.IntSlider(value=0, min=0, max=self.n_steps, step=1,
+                                        description="step", continuous_update=False)
+        self.text = widgets.HTML()
+        self.image = widgets.Image(format="png")
+        self.prev_button.on_click(lambda _button: self.prev())
+        self.next_button.on_click(lambda _button: self.next())
+        self.slider.observe(self._on_slider, names="value")
+        self.widget = widgets.VBox([
+            widgets.HBox([self.prev_button, self.next_button, self.slider]),
+            self.text, self.image,
+        ])
+        self._redraw()
+
+    # --- state --------------------------------------------------------------------
+    @property
+    def current(self):
+        """Id of the node being visited, or None before the backward pass starts."""
+        return self.order[self.step - 1] if self.step > 0 else None
+
+    @property
+    def visited(self):
+        """Ids of the nodes whose adjoint is complete at this step."""
+        if self.step == self.n_steps:
+            return [n.id for n in self.graph.nodes]
+        return self.order[: self.step]
+
+    @property
+    def explanation(self):
+        if self.step == 0:
+            return ("Forward pass done: every box shows its value. Press Next to run the "
+                    "backward pass from the output, one node at a time.")
+        text = step_explanation(self.graph, self.current, self.names)
+        return f"Step {self.step} of {self.n_steps}. {text}"
+
+    def next(self):
+        self.go_to(self.step + 1)
+
+    def prev(self):
+        self.go_to(self.step - 1)
+
+    def go_to(self, step):
+        step = int(min(max(step, 0), self.n_steps))
+        if step == self.step and self.figure is not None:
+            return
+        self.step = step
+        if self.slider.value != step:
+            self.slider.value = step  # fires _on_slider, which finds nothing to do
+        self._redraw()
+
+    def _on_slider(self, change):
+        if change["new"] != self.step:
+            self.go_to(change["new"])
+
+    # --- picture ------------------------------------------------------------------
+    def _redraw(self):
+        if self.figure is None:
+            self.figure = draw_graph(self.graph, show_adjoints=self.visited,
+                                     highlight=self.current, names=self.names)
+        else:
+            self.figure.clear()
+            draw_graph(self.graph, show_adjoints=self.visited, highlight=self.current,
+                       names=self.names, ax=self.figure.add_subplot())
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png", dpi=self.dpi)
+        self.image.value = buf.getvalue()
+        self.text.value = f"<div style='font-family:monospace'>{_html_escape(self.explanation)}</div>"
+        self.prev_button.disabled = self.step == 0
+        self.next_button.disabled = self.step == self.n_steps
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _html_escape(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
