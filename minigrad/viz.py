@@ -168,6 +168,29 @@ def descent_widget(loss, grad, w0, *, lr=0.05, lr_range=(0.01, 0.3, 0.01), steps
     return box
 
 
+def plot_gradient_field(f, grad, *, xlim=(-2, 2), ylim=(-2, 2), n=13, ax=None):
+    """Contours of a scalar ``f`` of two variables with its gradient drawn as arrows.
+
+    ``grad(w)`` is called at each of the ``n`` x ``n`` arrow positions. The arrows cross
+    the level sets at right angles and point uphill. Returns the Figure; the arrows are
+    ``fig.axes[0].collections[-1]`` (a matplotlib Quiver, with ``.U``/``.V``).
+    """
+    fig, ax = _new_axes(ax, figsize=(5.0, 4.2))
+    X, Y, Z = _loss_on_grid(f, np.linspace(*xlim, 101), np.linspace(*ylim, 101))
+    contours = ax.contour(X, Y, Z, levels=15, cmap="viridis", linewidths=0.8)
+    ax.clabel(contours, fontsize="x-small")
+    px, py = np.meshgrid(np.linspace(*xlim, n), np.linspace(*ylim, n))
+    g = np.array([np.asarray(grad(np.array([a, b])), dtype=float)
+                  for a, b in zip(px.ravel(), py.ravel())])
+    ax.quiver(px, py, g[:, 0].reshape(px.shape), g[:, 1].reshape(px.shape), color="crimson",
+              angles="xy", width=0.004)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_aspect("equal")
+    fig.tight_layout()
+    return fig
+
+
 # --- finite differences: error against step size ----------------------------------------
 
 EPS = np.finfo(float).eps

@@ -194,3 +194,13 @@ def test_step_size_widget_slider_moves_the_cursor_and_the_secants():
     slope_after = np.polyfit(central.get_xdata(), central.get_ydata(), 1)[0]
     assert slope_after != pytest.approx(slope_before, rel=1e-9)
     assert "1.0e-03" in left.texts[-1].get_text()
+
+
+def test_gradient_field_arrows_are_the_gradient():
+    fig = viz.plot_gradient_field(bowl, bowl_grad, xlim=(-1, 1), ylim=(-2, 2), n=5)
+    quiver = fig.axes[0].collections[-1]
+    positions = quiver.get_offsets()
+    assert len(positions) == 25
+    expected = np.array([bowl_grad(p) for p in positions])
+    np.testing.assert_allclose(quiver.U.ravel(), expected[:, 0])
+    np.testing.assert_allclose(quiver.V.ravel(), expected[:, 1])
