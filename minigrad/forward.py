@@ -1,0 +1,78 @@
+"""Forward mode: carry a tangent beside every value, through the same primitives.
+
+A JVP rule is registered per argument of a primitive: `rule(tangent, ans, *args,
+**kwargs)` returns that argument's contribution to the output's tangent. The contributions
+of all traced arguments are added. Nothing is recorded: once an operation is done its
+tangent is known, so forward mode needs no graph and no backward pass, and costs one
+pass per input direction instead of one per output.
+"""
+import numpy as np
+
+from .tracer import Box, PerArgument, Trace, debug, shape_of, value_of
+
+
+class JVPNode:
+    __slots__ = ("tangent",)
+
+    def __init__(self, tangent):
+        self.tangent = tangent
+
+
+class ForwardTrace(Trace):
+    def lift(self, prim, ans, args, kwargs, argnums, boxes):
+        rules = prim.jvp_rules
+        if rules is None:
+            raise NotImplementedError(
+                f"minigrad has no JVP rule for the primitive '{prim.name}', so forward mode "
+                f"(jvp, jacfwd, hessian) cannot go through it. Register one: "
+                f"mg.defjvp({prim.name}, rule_for_arg0, rule_for_arg1, ...).")
+        out_shape = shape_of(ans)
+        tangent = None
+        for argnum, box in zip(argnums, boxes):
+            rule = rules[argnum] if argnum < len(rules) else None
+            if rule is None:
+                continue
+            part = rule(box._node.tangent, ans, *args, **kwargs)
+            if shape_of(part) != out_shape:
+                part = _broadcast_contribution(prim, argnum, part, out_shape)
+            if debug.nans:
+                debug.check_derivative(prim, "forward", argnum, part)
+            tangent = part if tangent is None else tangent + part
+        if tangent is None:         # no argument moves the output: its tangent is zero
+            return ans
+        return Box(ans, self, JVPNode(tangent))
+
+
+def _broadcast_contribution(prim, argnum, part, out_shape):
+    """An argument that was broadcast contributes a tangent of its own, smaller shape."""
+    from .numpy import broadcast_to
+    try:
+        np.broadcast_shapes(shape_of(part), out_shape)
+    except ValueError:
+        raise ValueError(
+            f"The JVP rule of '{prim.name}' for argument {argnum} returned a tangent of "
+            f"shape {shape_of(part)}, which does not fit the output's shape {out_shape}."
+        ) from None
+    return broadcast_to(part, out_shape)
+
+
+def defjvp(prim, *rules):
+    """Register forward-mode rules: one per positional argument of `prim`.
+
+    `rule(tangent, ans, *args, **kwargs)` returns the output-tangent contribution of that
+    argument, given its tangent (same shape as the argument). `None` means zero.
+    """
+    prim.jvp_rules = rules[0] if len(rules) == 1 and isinstance(rules[0], PerArgument) else rules
+
+
+def make_jvp(fun, primals, tangents):
+    """Run `fun(*primals)` on a new forward trace, seeding each primal with its tangent.
+
+    Returns `(ans, tangent_out)`. All of minigrad's forward-mode operators go through here.
+    """
+    trace = ForwardTrace()
+    ans = fun(*[Box(x, trace, JVPNode(t)) for x, t in zip(primals, tangents)])
+    if isinstance(ans, Box) and ans._trace is trace:
+        return ans._value, ans._node.tangent
+    zero = np.zeros_like(value_of(ans), dtype=float)
+    return ans, (zero[()] if zero.ndim == 0 else zero)

@@ -1,0 +1,229 @@
+"""Reverse-mode rules: one `defvjp` per primitive.
+
+A maker runs once in the forward pass, `maker(ans, *args, **kwargs)`, and returns the
+closure `g -> cotangent`. Every rule is written with minigrad.numpy functions, so that the
+backward pass can itself be traced: that is all higher derivatives need.
+"""
+import numpy as np
+
+from ..reverse import defvjp
+from ..tracer import PerArgument, shape_of
+from . import primitives as p
+from .derivatives import (BINARY, REDUCTIONS, UNARY, count, inside_clip, reduction_local,
+                          repeat_to_match)
+from .primitives import (broadcast_to, expand_dims, flip, getitem, matmul, reshape,
+                         swapaxes, tensordot, transpose, untake)
+
+
+def unbroadcast(x, g):
+    """Sum cotangent `g` down to the shape of `x`.
+
+    If `x` was broadcast in the forward pass (a (4,) row added to every row of a (3, 4)
+    array), each of its elements was used several times, and its cotangent is the sum of
+    the cotangents of all those uses: over the leading axes numpy added, and over the axes
+    where `x` had length 1.
+    """
+    shape = shape_of(x)
+    if shape_of(g) == shape:
+        return g
+    extra = np.ndim(g) - len(shape)
+    if extra > 0:
+        g = p.sum(g, axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and shape_of(g)[i] != 1)
+    if stretched:
+        g = p.sum(g, axis=stretched, keepdims=True)
+    return g
+
+
+# -- elementwise: the Jacobian is diagonal, so the VJP is the cotangent times the local
+#    derivative, elementwise; for two arguments, then summed back over broadcasting.
+def _unary_maker(derivative):
+    def maker(ans, x):
+        d = derivative(ans, x)
+        return lambda g: g * d
+    return maker
+
+
+def _binary_maker(derivative, which):
+    def maker(ans, x, y):
+        d = derivative(ans, x, y)
+        arg = (x, y)[which]
+        return lambda g: unbroadcast(arg, g * d)
+    return maker
+
+
+for _prim, _derivative in UNARY.items():
+    defvjp(_prim, _unary_maker(_derivative))
+for _prim, (_dx, _dy) in BINARY.items():
+    defvjp(_prim, _binary_maker(_dx, 0), _binary_maker(_dy, 1))
+defvjp(p.add, lambda ans, x, y: lambda g: unbroadcast(x, g),
+       lambda ans, x, y: lambda g: unbroadcast(y, g))
+defvjp(p.subtract, lambda ans, x, y: lambda g: unbroadcast(x, g),
+       lambda ans, x, y: lambda g: unbroadcast(y, -g))
+defvjp(p.where, None,
+       lambda ans, c, x, y: lambda g: unbroadcast(x, p.where(c, g, 0.0)),
+       lambda ans, c, x, y: lambda g: unbroadcast(y, p.where(c, 0.0, g)))
+defvjp(p.clip, lambda ans, x, lo=None, hi=None: (lambda d: lambda g: g * d)(
+    inside_clip(x, lo, hi)))
+
+
+# -- shapes: the cotangent is rearranged back into the argument's layout.
+defvjp(p.reshape, lambda ans, x, shape, **kw: lambda g: reshape(g, shape_of(x)))
+defvjp(p.ravel, lambda ans, x, **kw: lambda g: reshape(g, shape_of(x)))
+defvjp(p.squeeze, lambda ans, x, axis=None: lambda g: reshape(g, shape_of(x)))
+defvjp(p.expand_dims, lambda ans, x, axis: lambda g: reshape(g, shape_of(x)))
+defvjp(p.broadcast_to, lambda ans, x, shape: lambda g: unbroadcast(x, g))
+defvjp(p.swapaxes, lambda ans, x, axis1, axis2: lambda g: swapaxes(g, axis1, axis2))
+defvjp(p.flip, lambda ans, x, axis=None: lambda g: flip(g, axis))
+defvjp(p.getitem, lambda ans, x, index: lambda g: untake(g, index, shape_of(x)))
+defvjp(p.untake, lambda ans, g, index, shape: lambda gg: getitem(gg, index))
+
+
+def _transpose_maker(ans, x, axes=None):
+    inverse = None if axes is None else tuple(np.argsort(axes))
+    return lambda g: transpose(g, inverse)
+
+
+defvjp(p.transpose, _transpose_maker)
+
+
+def _concatenate_maker(position):
+    def maker(ans, axis, *arrays):
+        start = sum(shape_of(a)[axis] for a in arrays[:position - 1])
+        stop = start + shape_of(arrays[position - 1])[axis]
+        index = (slice(None),) * (axis % np.ndim(ans)) + (slice(start, stop),)
+        return lambda g: getitem(g, index)
+    return maker
+
+
+defvjp(p.concatenate_args, PerArgument(lambda i: None if i == 0 else _concatenate_maker(i)))
+
+
+# -- reductions: each element receives the cotangent of the result it went into.
+def _reduction_maker(prim):
+    def maker(ans, x, axis=None, keepdims=False, ddof=0):
+        shape = shape_of(x)
+        d = reduction_local(prim, ans, x, axis, keepdims, ddof)
+        return lambda g: repeat_to_match(g, shape, axis, keepdims) * d
+    return maker
+
+
+defvjp(p.sum, lambda ans, x, axis=None, keepdims=False:
+       lambda g: repeat_to_match(g, shape_of(x), axis, keepdims))
+defvjp(p.mean, lambda ans, x, axis=None, keepdims=False:
+       lambda g: repeat_to_match(g, shape_of(x), axis, keepdims) / count(shape_of(x), axis))
+for _prim in REDUCTIONS:
+    defvjp(_prim, _reduction_maker(_prim))
+
+
+def _cumsum_maker(ans, x, axis=None):
+    """Element i of x appears in every partial sum from i on: a reversed cumulative sum."""
+    if axis is None:
+        return lambda g: reshape(flip(p.cumsum(flip(g))), shape_of(x))
+    return lambda g: flip(p.cumsum(flip(g, axis), axis=axis), axis)
+
+
+defvjp(p.cumsum, _cumsum_maker)
+
+
+# -- linear algebra
+def _matmul_maker(which):
+    """Treat a vector as a one-row (left) or one-column (right) matrix, then the usual
+    g @ B^T and A^T @ g, summed over broadcast batch axes."""
+    def maker(ans, a, b):
+        def vjp(g):
+            a2 = reshape(a, (1, -1)) if np.ndim(a) == 1 else a
+            b2 = reshape(b, (-1, 1)) if np.ndim(b) == 1 else b
+            if np.ndim(a) == 1:
+                g = expand_dims(g, -2)
+            if np.ndim(b) == 1:
+                g = expand_dims(g, -1)
+            if which == 0:
+                return reshape(unbroadcast(a2, matmul(g, swapaxes(b2, -1, -2))), shape_of(a))
+            return reshape(unbroadcast(b2, matmul(swapaxes(a2, -1, -2), g)), shape_of(b))
+        return vjp
+    return maker
+
+
+defvjp(p.matmul, _matmul_maker(0), _matmul_maker(1))
+
+
+def normalize_tensordot_axes(a_ndim, b_ndim, axes):
+    if np.isscalar(axes):
+        return list(range(a_ndim - axes, a_ndim)), list(range(axes))
+    a_axes, b_axes = axes
+    a_axes = [a_axes] if np.isscalar(a_axes) else list(a_axes)
+    b_axes = [b_axes] if np.isscalar(b_axes) else list(b_axes)
+    return [i % a_ndim for i in a_axes], [i % b_ndim for i in b_axes]
+
+
+def _tensordot_maker(which):
+    """Contract the cotangent with the *other* operand over that operand's free axes,
+    then put the result's axes back in this operand's order."""
+    def maker(ans, a, b, axes=2):
+        a_axes, b_axes = normalize_tensordot_axes(np.ndim(a), np.ndim(b), axes)
+        a_free = [i for i in range(np.ndim(a)) if i not in a_axes]
+        b_free = [i for i in range(np.ndim(b)) if i not in b_axes]
+        n_a = len(a_free)
+        if which == 0:
+            order = a_free + [a_axes[b_axes.index(j)] for j in sorted(b_axes)]
+            return lambda g: transpose(
+                tensordot(g, b, axes=(list(range(n_a, n_a + len(b_free))), b_free)),
+                tuple(np.argsort(order)))
+        order = [b_axes[a_axes.index(i)] for i in sorted(a_axes)] + b_free
+        return lambda g: transpose(
+            tensordot(a, g, axes=(a_free, list(range(n_a)))), tuple(np.argsort(order)))
+    return maker
+
+
+defvjp(p.tensordot, _tensordot_maker(0), _tensordot_maker(1))
+
+
+def _einsum_maker(position):
+    """The cotangent of operand i: the same product with operand i swapped for g, and
+    the output spec swapped for operand i's. Axes only operand i had are broadcast."""
+    def maker(ans, subscripts, *operands):
+        inputs, output = subscripts.split("->")
+        specs = inputs.split(",")
+        mine = specs[position - 1]
+        others = specs[:position - 1] + specs[position:]
+        ops_others = operands[:position - 1] + operands[position:]
+        present = set("".join(others) + output)
+        kept = "".join(c for c in mine if c in present)
+        spec = ",".join([output] + others) + "->" + kept
+        shape = shape_of(operands[position - 1])
+
+        def vjp(g):
+            partial = p.einsum_args(spec, g, *ops_others)
+            if kept == mine:
+                return partial
+            keep_shape = tuple(n if c in present else 1 for c, n in zip(mine, shape))
+            return broadcast_to(reshape(partial, keep_shape), shape)
+        return vjp
+    return maker
+
+
+defvjp(p.einsum_args, PerArgument(lambda i: None if i == 0 else _einsum_maker(i)))
+
+
+def _trace_maker(ans, x, offset=0, axis1=0, axis2=1):
+    if (axis1, axis2) != (0, 1):
+        raise NotImplementedError("minigrad differentiates trace over axes 0 and 1 only.")
+    shape = shape_of(x)
+    eye = np.eye(shape[0], shape[1], k=offset).reshape(shape[:2] + (1,) * (len(shape) - 2))
+    return lambda g: eye * expand_dims(expand_dims(g, 0), 0)
+
+
+defvjp(p.trace, _trace_maker)
+
+
+def _diag_maker(ans, x, k=0):
+    if np.ndim(x) == 1:
+        return lambda g: p.diag(g, k)          # built a matrix: read its diagonal back
+    n, m = shape_of(x)
+    rows = np.arange(max(0, -k), min(n, m - k))
+    index = (rows, rows + k)
+    return lambda g: untake(g, index, (n, m))  # read a diagonal: put g back on it
+
+
+defvjp(p.diag, _diag_maker)

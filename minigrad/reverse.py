@@ -1,0 +1,143 @@
+"""Reverse mode: record the graph on the way forward, then walk it backwards with VJPs.
+
+A VJP *maker* is registered per argument of a primitive: `maker(ans, *args, **kwargs)`
+runs during the forward pass and returns a closure `g -> cotangent for that argument`.
+Work that depends only on forward values (a mask, a transpose, a reciprocal) is done once
+in the maker, not once per cotangent. `None` for a maker means the derivative is zero.
+
+The backward pass visits each node once, after all of its children, and *adds* the
+cotangents that arrive along every path (fan-out). It uses an explicit stack, not
+recursion, so a graph of a hundred thousand nodes costs linear time and no stack depth.
+"""
+import numpy as np
+
+from .tracer import Box, PerArgument, Trace, debug, shape_of, value_of
+
+
+class VJPNode:
+    """A value in the recorded graph: where it came from and how to send cotangents back."""
+
+    __slots__ = ("parents", "vjps", "argnums", "prim", "shape")
+
+    def __init__(self, parents, vjps, argnums, prim, shape):
+        self.parents = parents      # nodes of the traced arguments
+        self.vjps = vjps            # one closure g -> cotangent per parent
+        self.argnums = argnums      # which argument of `prim` each parent was
+        self.prim = prim            # the primitive that made it (None for an input)
+        self.shape = shape          # the value's shape, to check cotangents against
+
+
+class ReverseTrace(Trace):
+    def lift(self, prim, ans, args, kwargs, argnums, boxes):
+        makers = prim.vjp_makers
+        if makers is None:
+            raise NotImplementedError(
+                f"minigrad has no VJP rule for the primitive '{prim.name}', so reverse mode "
+                f"(grad, vjp, jacrev) cannot go through it. Register one: "
+                f"mg.defvjp({prim.name}, maker_for_arg0, maker_for_arg1, ...).")
+        parents, vjps, used = [], [], []
+        for argnum, box in zip(argnums, boxes):
+            maker = makers[argnum] if argnum < len(makers) else None
+            if maker is not None:
+                parents.append(box._node)
+                vjps.append(maker(ans, *args, **kwargs))
+                used.append(argnum)
+        node = VJPNode(parents, vjps, used, prim, shape_of(ans))
+        return Box(ans, self, node)
+
+
+def defvjp(prim, *makers):
+    """Register reverse-mode rules: one maker per positional argument of `prim`.
+
+    `maker(ans, *args, **kwargs)` returns `lambda g: cotangent` for its argument, where
+    `g` has the shape of `ans` and the cotangent must have the shape of that argument.
+    Write makers with `minigrad.numpy` functions so that they can be differentiated again.
+    """
+    prim.vjp_makers = makers[0] if len(makers) == 1 and isinstance(makers[0], PerArgument) else makers
+
+
+def backward_pass(g, end_node, on_visit=None):
+    """Propagate cotangent `g` from `end_node` to every node it depends on.
+
+    Returns a dict node -> total cotangent. `on_visit(node, g)` (for drawing) is called
+    as each node's cotangent is complete, in the order the pass visits the nodes.
+    """
+    children = {end_node: 0}
+    stack = [end_node]
+    while stack:                                   # count each node's children
+        node = stack.pop()
+        for parent in node.parents:
+            if parent not in children:
+                children[parent] = 0
+                stack.append(parent)
+            children[parent] += 1
+    totals, done = {end_node: g}, {}
+    ready = [end_node]
+    while ready:                                   # visit nodes whose children are all done
+        node = ready.pop()
+        g = totals.pop(node)
+        done[node] = g
+        if on_visit is not None:
+            on_visit(node, g)
+        for parent, vjp, argnum in zip(node.parents, node.vjps, node.argnums):
+            parent_g = vjp(g)
+            if debug.nans or shape_of(parent_g) != parent.shape:
+                _check_cotangent(node.prim, argnum, parent, parent_g)
+            previous = totals.get(parent)
+            totals[parent] = parent_g if previous is None else previous + parent_g
+            children[parent] -= 1
+            if children[parent] == 0:
+                ready.append(parent)
+    return done
+
+
+def _check_cotangent(prim, argnum, parent, g):
+    shape = shape_of(g)
+    if shape != parent.shape:
+        if np.size(value_of(g)) > int(np.prod(parent.shape)):
+            hint = " It is larger: did you unbroadcast? (mg.unbroadcast(x, g) sums it down)"
+        elif shape == parent.shape[::-1]:
+            hint = " It looks transposed."
+        else:
+            hint = ""
+        raise ValueError(
+            f"The VJP rule of '{prim.name}' returned a cotangent of shape {shape} for "
+            f"argument {argnum}, which has shape {parent.shape}.{hint}")
+    debug.check_derivative(prim, "backward", argnum, g)
+
+
+def make_vjp(fun, primals):
+    """Run `fun(*primals)` on a new reverse trace.
+
+    Returns `(ans, vjp_fn)` where `vjp_fn(g)` gives one cotangent per primal. All of
+    minigrad's reverse-mode operators go through here.
+    """
+    trace = ReverseTrace()
+    starts = [VJPNode((), (), (), None, shape_of(x)) for x in primals]
+    ans = fun(*[Box(x, trace, node) for x, node in zip(primals, starts)])
+    out_shape = np.shape(ans)
+
+    def vjp_fn(g):
+        if np.shape(g) != out_shape:
+            raise ValueError(
+                f"The cotangent has shape {np.shape(g)}, but the function's output has "
+                f"shape {out_shape}: they must match.")
+        if not (isinstance(ans, Box) and ans._trace is trace):
+            return tuple(zeros_like_value(x) for x in primals)   # output ignores inputs
+        grads = backward_pass(g, ans._node)
+        return tuple(_as_primal(grads[n], x) if n in grads else zeros_like_value(x)
+                     for n, x in zip(starts, primals))
+
+    value = ans._value if isinstance(ans, Box) and ans._trace is trace else ans
+    return value, vjp_fn
+
+
+def zeros_like_value(x):
+    return _as_primal(np.zeros_like(value_of(x), dtype=float), x)
+
+
+def _as_primal(g, x):
+    """A gradient for a Python or numpy scalar is a numpy scalar, not a 0-d array."""
+    if np.ndim(x) == 0 and isinstance(g, np.ndarray):
+        return g[()]
+    return g

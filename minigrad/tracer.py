@@ -1,0 +1,200 @@
+"""Tracing: how minigrad sees the operations a function performs.
+
+A differentiable function is called with its inputs wrapped in a `Box`. Every numpy
+operation in `minigrad.numpy` is a `Primitive`: called on a box, it unwraps the value,
+computes the plain numpy result, and wraps that result in a new box whose node remembers
+how to propagate derivatives back (reverse mode) or forward (forward mode).
+
+Why trace levels?  Derivatives nest: `grad(grad(f))`, `jacfwd(jacrev(f))`, or a `grad`
+taken inside a function that closes over a value an outer `grad` is tracing. Each call to
+a differential operator starts a new `Trace` with a higher level than any before it, so a
+box of an inner trace may hold a box of an outer trace as its value. A primitive always
+handles the innermost (highest) level first and leaves the outer boxes in its arguments
+alone; those are handled when the primitive is called again on the unwrapped values.
+"""
+import itertools
+import types
+
+import numpy as np
+
+_next_level = itertools.count(1)
+
+
+class Trace:
+    """One run of a differential operator. Subclasses say what a new box's node holds."""
+
+    def __init__(self):
+        self.level = next(_next_level)
+
+    def new_box(self, value, node):
+        return Box(value, self, node)
+
+    def lift(self, prim, ans, args, kwargs, argnums, boxes):
+        """Wrap `ans = prim(*args)` whose arguments `argnums` were `boxes` of this trace."""
+        raise NotImplementedError
+
+
+class Box:
+    """A value being traced, with the node that records how it was computed.
+
+    It behaves like a numpy array for reading (shape, operators, indexing, methods); the
+    operators and methods are attached by `minigrad.numpy`, which owns the primitives.
+    """
+
+    __slots__ = ("_value", "_trace", "_node")
+    __array_priority__ = 100.0
+
+    def __init__(self, value, trace, node):
+        self._value = value
+        self._trace = trace
+        self._node = node
+
+    shape = property(lambda self: np.shape(self._value))
+    ndim = property(lambda self: np.ndim(self._value))
+    size = property(lambda self: np.size(self._value))
+    dtype = property(lambda self: np.result_type(self._value))
+
+    def __len__(self):
+        return len(self._value)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self):
+        return bool(self._value)
+
+    def __repr__(self):
+        kind = type(self._trace).__name__.replace("Trace", "").lower()
+        return f"Box({value_of(self)!r}, {kind} level {self._trace.level})"
+
+    def __float__(self):
+        raise TypeError(
+            "float() of a traced value would cut it out of the derivative. Keep it an "
+            "array (use mnp functions on it), or, to look at it, print it: the Box shows "
+            "its value.")
+
+    def __setitem__(self, index, value):
+        raise TypeError(
+            "minigrad cannot differentiate through in-place assignment (x[i] = v) into a "
+            "traced array. Build a new array instead: mnp.where(mask, v, x), "
+            "mnp.concatenate([...]) or mnp.array([...]).")
+
+
+def shape_of(x):
+    """`x.shape` without numpy's dispatch machinery (this runs once per operation)."""
+    try:
+        return x.shape
+    except AttributeError:
+        return np.shape(x)
+
+
+def value_of(x):
+    """The plain numpy value under any number of boxes."""
+    while isinstance(x, Box):
+        x = x._value
+    return x
+
+
+class Primitive:
+    """A function minigrad differentiates with rules rather than by looking inside.
+
+    Its body receives plain numpy values. Rules are registered with `defvjp` / `defjvp`.
+    """
+
+    def __init__(self, fun, name=None):
+        self.fun = fun
+        self.name = name or fun.__name__
+        self.vjp_makers = None
+        self.jvp_rules = None
+        self.__name__ = self.name
+        self.__doc__ = fun.__doc__
+        self.__wrapped__ = fun
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+    def __get__(self, obj, objtype=None):
+        """Used as a method of `Box` (x.sum(), x + y), it binds like a function."""
+        return self if obj is None else types.MethodType(self, obj)
+
+    def __call__(self, *args, **kwargs):
+        top = None
+        for arg in args:
+            if isinstance(arg, Box) and (top is None or arg._trace.level > top.level):
+                top = arg._trace
+        if top is None:
+            ans = self.fun(*args, **kwargs)
+            if debug.nans:
+                debug.check_forward(self, ans, args)
+            return ans
+        argnums, boxes, raw = [], [], list(args)
+        for i, arg in enumerate(args):
+            if isinstance(arg, Box) and arg._trace is top:
+                argnums.append(i)
+                boxes.append(arg)
+                raw[i] = arg._value
+        ans = self(*raw, **kwargs)
+        return top.lift(self, ans, raw, kwargs, argnums, boxes)
+
+
+class PerArgument:
+    """Rules for a primitive with any number of arguments (concatenate, einsum):
+    `rule_for(argnum)` gives the rule of argument `argnum`."""
+
+    def __init__(self, rule_for):
+        self.rule_for = rule_for
+
+    def __getitem__(self, argnum):
+        return self.rule_for(argnum)
+
+    def __len__(self):
+        return 1 << 62
+
+
+def primitive(fun):
+    """Decorator: make `fun` a primitive. Its body sees plain numpy values; give it rules
+    with `defvjp` (reverse mode) and `defjvp` (forward mode)."""
+    return Primitive(fun)
+
+
+class debug:
+    """`with mg.debug_nans():` checks every primitive's output and every propagated
+    derivative, and names the primitive where a NaN first appears."""
+
+    nans = False
+
+    @staticmethod
+    def check_forward(prim, ans, args):
+        if _has_nan(ans) and not any(_has_nan(a) for a in args):
+            raise FloatingPointError(
+                f"NaN first appeared in the forward pass, in the output of '{prim.name}' "
+                f"(its inputs had no NaN). Look at the values reaching {prim.name}: "
+                "log or sqrt of a negative number, 0/0, inf - inf?")
+
+    @staticmethod
+    def check_derivative(prim, mode, argnum, value):
+        if _has_nan(value):
+            raise FloatingPointError(
+                f"NaN first appeared in the {mode} pass, in the derivative that "
+                f"'{prim.name}' propagates for its argument {argnum}. Check its rule "
+                "and the values it divides by or takes the log / sqrt of.")
+
+
+def _has_nan(x):
+    x = value_of(x)
+    try:
+        return bool(np.isnan(x).any())
+    except TypeError:
+        return False
+
+
+class debug_nans:
+    """Context manager turning on `debug.nans` (see `debug`)."""
+
+    def __enter__(self):
+        self._was, debug.nans = debug.nans, True
+        return self
+
+    def __exit__(self, *exc):
+        debug.nans = self._was
+        return False

@@ -1,0 +1,165 @@
+"""Differential operators: functions in, derivative functions out, under JAX's names.
+
+All of them are built from two entry points: `make_vjp` (reverse mode) and `make_jvp`
+(forward mode). A Jacobian is a stack of VJPs (one per output element: `jacrev`) or of
+JVPs (one per input element: `jacfwd`); which is cheaper depends on which side is smaller.
+"""
+import functools
+
+import numpy as np
+
+from . import forward, reverse
+from .tracer import value_of
+
+
+def _check_float(x, argnum, operator):
+    dtype = np.result_type(value_of(x))
+    if not np.issubdtype(dtype, np.floating):
+        raise TypeError(
+            f"{operator} differentiates with respect to argument {argnum}, which has dtype "
+            f"{dtype}; derivatives need floating-point inputs. Pass a float: 2.0 instead of "
+            f"2, or np.asarray(x, dtype=float).")
+
+
+def _argnums_tuple(argnums, n_args, operator):
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for i in nums:
+        if not -n_args <= i < n_args:
+            raise ValueError(f"{operator}: argnums={argnums} but the function got "
+                             f"{n_args} positional argument(s).")
+    return tuple(i % n_args for i in nums)
+
+
+def _partial_in(fun, args, argnums):
+    """`fun` as a function of the arguments `argnums` only, the others held fixed."""
+    def partial(*chosen):
+        full = list(args)
+        for i, x in zip(argnums, chosen):
+            full[i] = x
+        return fun(*full)
+    return partial
+
+
+def vjp(fun, *primals):
+    """`out, f_vjp = vjp(f, *primals)`; `f_vjp(v)` is v^T J, one cotangent per primal."""
+    for i, x in enumerate(primals):
+        _check_float(x, i, "vjp")
+    return reverse.make_vjp(fun, primals)
+
+
+def jvp(fun, primals, tangents):
+    """`out, t_out = jvp(f, primals, tangents)`: f(*primals) and J @ tangents."""
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp got {len(primals)} primals but {len(tangents)} tangents.")
+    for i, (x, t) in enumerate(zip(primals, tangents)):
+        _check_float(x, i, "jvp")
+        if np.shape(t) != np.shape(x):
+            raise ValueError(f"jvp: tangent {i} has shape {np.shape(t)} but its primal has "
+                             f"shape {np.shape(x)}; they must match.")
+    return forward.make_jvp(fun, primals, tangents)
+
+
+def value_and_grad(fun, argnums=0):
+    """Like `grad`, but returns `(f(*args), gradient)` from the same forward pass."""
+    @functools.wraps(fun)
+    def value_and_grad_fun(*args):
+        nums = _argnums_tuple(argnums, len(args), "grad")
+        for i in nums:
+            _check_float(args[i], i, "grad")
+        ans, f_vjp = reverse.make_vjp(_partial_in(fun, args, nums), [args[i] for i in nums])
+        if np.ndim(ans) != 0:
+            raise TypeError(
+                f"grad needs a function with a scalar output, but {_name(fun)} returned an "
+                f"array of shape {np.shape(ans)}. For the derivatives of every output use "
+                f"mg.jacrev(f) (the Jacobian), or mg.vjp(f, x) for one vector-Jacobian "
+                f"product.")
+        grads = f_vjp(np.ones_like(value_of(ans), dtype=float)[()])
+        return ans, (grads[0] if isinstance(argnums, int) else grads)
+    return value_and_grad_fun
+
+
+def grad(fun, argnums=0):
+    """The gradient of a scalar-valued `fun` with respect to argument(s) `argnums`."""
+    value_and_grad_fun = value_and_grad(fun, argnums)
+
+    @functools.wraps(fun)
+    def grad_fun(*args):
+        return value_and_grad_fun(*args)[1]
+    return grad_fun
+
+
+def _basis(shape):
+    """The unit arrays e_0, e_1, ... of the given shape, one per element."""
+    size = int(np.prod(shape))
+    for k in range(size):
+        e = np.zeros(size)
+        e[k] = 1.0
+        yield e.reshape(shape)
+
+
+def _stack(rows, out_shape, in_shape):
+    from . import numpy as mnp
+    rows = list(rows)
+    if not rows:
+        return np.zeros(out_shape + in_shape)
+    return mnp.reshape(mnp.stack(rows), out_shape + in_shape)
+
+
+def _per_argnum(jacobian_operator):
+    """With a tuple of argnums, a Jacobian operator returns one Jacobian per argument."""
+    @functools.wraps(jacobian_operator)
+    def operator(fun, argnums=0):
+        if isinstance(argnums, int):
+            return jacobian_operator(fun, argnums)
+
+        @functools.wraps(fun)
+        def jacobians(*args):
+            return tuple(jacobian_operator(fun, i)(*args) for i in argnums)
+        return jacobians
+    return operator
+
+
+@_per_argnum
+def jacrev(fun, argnums=0):
+    """The Jacobian, shape out.shape + in.shape, one VJP per output element."""
+    @functools.wraps(fun)
+    def jacobian(*args):
+        i = _argnums_tuple(argnums, len(args), "jacrev")[0]
+        _check_float(args[i], i, "jacrev")
+        ans, f_vjp = reverse.make_vjp(_partial_in(fun, args, (i,)), [args[i]])
+        rows = (f_vjp(e)[0] for e in _basis(np.shape(ans)))
+        return _stack(rows, np.shape(ans), np.shape(args[i]))
+    return jacobian
+
+
+@_per_argnum
+def jacfwd(fun, argnums=0):
+    """The Jacobian, shape out.shape + in.shape, one JVP per input element."""
+    @functools.wraps(fun)
+    def jacobian(*args):
+        i = _argnums_tuple(argnums, len(args), "jacfwd")[0]
+        _check_float(args[i], i, "jacfwd")
+        x = args[i]
+        partial = _partial_in(fun, args, (i,))
+        columns = [forward.make_jvp(partial, [x], [e])[1] for e in _basis(np.shape(x))]
+        out_shape = np.shape(partial(x)) if not columns else np.shape(columns[0])
+        from . import numpy as mnp
+        if not columns:
+            return np.zeros(out_shape + np.shape(x))
+        # columns[k] is d out / d x_k: put the input axes last.
+        stacked = mnp.reshape(mnp.stack(columns), np.shape(x) + out_shape)
+        n_in = len(np.shape(x))
+        order = tuple(range(n_in, n_in + len(out_shape))) + tuple(range(n_in))
+        return mnp.transpose(stacked, order)
+    return jacobian
+
+
+def hessian(fun, argnums=0):
+    """Second derivatives: forward mode over reverse mode, the cheap way round for a
+    scalar function (one reverse pass inside, one forward pass per input element)."""
+    return jacfwd(jacrev(fun, argnums), argnums)
+
+
+def _name(fun):
+    return getattr(fun, "__name__", "the function")
