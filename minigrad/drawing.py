@@ -32,6 +32,12 @@ _ADJOINT_COLOUR = "#b0306a"
 _HIGHLIGHT_FACE = "#ffe1b3"
 _HIGHLIGHT_EDGE = "#e07b00"
 
+# Sizes, in the data units the layout uses: a monospace character of the 8 pt labels is
+# about 0.135 units wide when one unit is drawn 0.5 inch long.
+_INCH_PER_UNIT = 0.5
+_CHAR_WIDTH = 0.135
+_MAX_CHARS = 40
+
 
 def format_array(value, digits=3, max_items=3):
     """Compact text for a value in a box: a number, a few numbers, or just the shape.
@@ -210,16 +216,33 @@ def draw_graph(graph, *, show_adjoints=True, highlight=None, ax=None, names=None
     else:
         shown = set(show_adjoints)
 
+    # The three lines of every box, worked out first: the widest one sets the box width.
+    # Adjoint lines count even when hidden, so the stepper's pictures all have one size.
+    lines = {}
+    for node in graph.nodes:
+        if node.op == "const":
+            lines[node.id] = ("const " + format_array(node.value),)
+        else:
+            adj = getattr(node, "adjoint", None)
+            lines[node.id] = (_fit(node_expression(graph, node.id, names), _MAX_CHARS),
+                              _fit("value " + format_array(node.value), _MAX_CHARS),
+                              _fit(f"∂{out_name}/∂{names[node.id]} = " + format_array(adj), _MAX_CHARS))
+    widest = max(len(t) for texts in lines.values() for t in texts)
+
     depth, row, routes, columns = _layout(graph)
-    n_cols = len(columns)
-    n_rows = max(len(c) for c in columns)
-    dx, dy = 3.3, 1.45          # distance between columns / rows, in data units
-    w, h = 2.5, 1.12            # box size of an operation or input
-    h_const = 0.5               # constants are small: only their value
+    w, h = max(2.3, _CHAR_WIDTH * widest + 0.35), 1.12   # box size of an operation or input
+    h_const = 0.5                                         # constants are small: only their value
+    dx, dy = w + 0.85, 1.45                               # distance between columns / rows
+
+    xs_all = [depth[n.id] * dx for n in graph.nodes]
+    ys_all = [-r * dy for r in row.values()]
+    x_lo, x_hi = min(xs_all) - w / 2 - 0.15, max(xs_all) + w / 2 + 0.15
+    y_lo, y_hi = min(ys_all) - h / 2 - 0.15, max(ys_all) + h / 2 + 0.15
 
     if ax is None:
-        fig = Figure(figsize=(max(4.0, 1.7 * n_cols + 0.4), max(2.0, 0.78 * n_rows + 0.7)),
-                     layout="constrained")
+        size = (max(3.0, _INCH_PER_UNIT * (x_hi - x_lo)) + 0.2,
+                max(1.5, _INCH_PER_UNIT * (y_hi - y_lo)) + (0.45 if title else 0.2))
+        fig = Figure(figsize=size, layout="constrained")
         ax = fig.add_subplot()
     else:
         fig = ax.figure
@@ -277,24 +300,19 @@ def draw_graph(graph, *, show_adjoints=True, highlight=None, ax=None, names=None
             edgecolor=_HIGHLIGHT_EDGE if hl else _EDGE[kind],
             lw=2.8 if hl else 1.2, zorder=3, gid=f"node-{node.id}")
         ax.add_patch(box)
+        text = dict(ha="center", va="center", family="monospace", zorder=4)
         if kind == "const":
-            ax.text(x, y, "const " + format_array(node.value), ha="center", va="center",
-                    fontsize=8, family="monospace", color="#555555", zorder=4)
+            ax.text(x, y, lines[node.id][0], fontsize=8, color="#555555", **text)
             continue
-        ax.text(x, y + 0.3, _fit(node_expression(graph, node.id, names), 24), ha="center",
-                va="center", fontsize=8.5, fontweight="bold", family="monospace", zorder=4)
-        ax.text(x, y + 0.0, "value " + format_array(node.value), ha="center", va="center",
-                fontsize=8, family="monospace", zorder=4)
+        header, value, adjoint = lines[node.id]
+        ax.text(x, y + 0.3, header, fontsize=8.5, fontweight="bold", **text)
+        ax.text(x, y + 0.0, value, fontsize=8, **text)
         if node.id in shown:
-            adj = getattr(node, "adjoint", None)
-            ax.text(x, y - 0.3, _fit(f"∂{out_name}/∂{names[node.id]} = " + format_array(adj), 26),
-                    ha="center", va="center", fontsize=8, family="monospace",
-                    color=_ADJOINT_COLOUR, zorder=4, gid=f"adjoint-{node.id}")
+            ax.text(x, y - 0.3, adjoint, fontsize=8, color=_ADJOINT_COLOUR,
+                    gid=f"adjoint-{node.id}", **text)
 
-    xs = [xy(n.id)[0] for n in graph.nodes]
-    ys = [xy(k)[1] for k in row]
-    ax.set_xlim(min(xs) - w / 2 - 0.15, max(xs) + w / 2 + 0.15)
-    ax.set_ylim(min(ys) - h / 2 - 0.15, max(ys) + h / 2 + 0.15)
+    ax.set_xlim(x_lo, x_hi)
+    ax.set_ylim(y_lo, y_hi)
     ax.set_aspect("equal")
     if title:
         ax.set_title(title, fontsize=10)

@@ -1,0 +1,112 @@
+"""The backward-pass stepper: buttons and slider move the step, and the picture follows."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.numpy as mnp
+from minigrad.widgets import BackwardStepper, step_explanation
+
+
+def gaussian(x, m, s):
+    t0 = x - m
+    t1 = t0 / s
+    t2 = mnp.log(s)
+    t3 = t1**2
+    t4 = t2 + np.log(2 * np.pi) / 2
+    t5 = t3 / 2
+    return t4 + t5
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return mg.trace_graph(gaussian, 1.5, 0.5, 2.0, argnames=["x", "m", "s"])
+
+
+def shown_adjoints(stepper):
+    return {int(t.get_gid().split("-")[1]) for t in stepper.figure.axes[0].texts
+            if (t.get_gid() or "").startswith("adjoint-")}
+
+
+def highlighted(stepper):
+    boxes = [p for p in stepper.figure.axes[0].patches if (p.get_gid() or "").startswith("node-")]
+    widest = max(p.get_linewidth() for p in boxes)
+    marked = [p.get_gid() for p in boxes if p.get_linewidth() == widest]
+    return marked if len(marked) == 1 else []
+
+
+def test_starts_after_the_forward_pass(graph):
+    st = BackwardStepper(graph)
+    assert st.step == 0 and st.current is None
+    assert shown_adjoints(st) == set()
+    assert highlighted(st) == []
+    assert st.prev_button.disabled and not st.next_button.disabled
+    assert "Forward pass done" in st.text.value
+
+
+def test_next_button_click_visits_the_output_first(graph):
+    st = BackwardStepper(graph, names={graph.output: "c"})
+    before = st.image.value
+    st.next_button.click()
+    assert st.step == 1
+    assert st.current == graph.backward_order[0] == graph.output
+    assert shown_adjoints(st) == {graph.output}
+    assert highlighted(st) == [f"node-{graph.output}"]
+    assert st.image.value != before
+    assert st.slider.value == 1
+    assert "∂c/∂c = 1" in st.text.value
+
+
+def test_each_step_reveals_one_more_adjoint_in_backward_order(graph):
+    st = BackwardStepper(graph)
+    for k in range(1, len(graph.backward_order)):
+        st.next()
+        assert st.step == k
+        assert shown_adjoints(st) == set(graph.backward_order[:k]) - {
+            n.id for n in graph.nodes if n.op == "const"}
+        assert highlighted(st) == [f"node-{graph.backward_order[k - 1]}"]
+
+
+def test_prev_and_slider_go_back(graph):
+    st = BackwardStepper(graph)
+    st.slider.value = 3
+    assert st.step == 3 and st.current == graph.backward_order[2]
+    image_at_3 = st.image.value
+    st.prev_button.click()
+    assert st.step == 2 and st.slider.value == 2
+    assert st.image.value != image_at_3
+    st.next_button.click()
+    assert st.image.value == image_at_3  # same state, same picture
+
+
+def test_steps_stop_at_both_ends(graph):
+    st = BackwardStepper(graph)
+    st.prev()
+    assert st.step == 0
+    for _ in range(len(graph.backward_order) + 3):
+        st.next_button.click()
+    assert st.step == st.n_steps == len(graph.backward_order)
+    assert st.next_button.disabled
+    non_const = {n.id for n in graph.nodes if n.op != "const"}
+    assert shown_adjoints(st) == non_const
+
+
+def test_explanation_names_the_rule_and_its_number(graph):
+    names = {graph.output: "c"}
+    divide = next(n for n in graph.nodes if n.op == "divide" and
+                  any(graph.nodes[p].label == "s" for p in n.parents))
+    text = step_explanation(graph, divide.id, names)
+    # t1 = t0 / s with t0 = 1, s = 2: adjoint(t1) = t1 = 0.5, so t0 receives 0.5 / 2.
+    assert "/ s" in text
+    assert "adjoint(s) += " in text and "1/s = 0.25" in text
+    x_id = next(n.id for n in graph.nodes if n.label == "x")
+    assert "∂c/∂x = 0.25" in step_explanation(graph, x_id, names)
+
+
+def test_widget_is_displayable(graph):
+    st = BackwardStepper(graph)
+    bundle = st._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
