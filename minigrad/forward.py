@@ -62,7 +62,8 @@ def defjvp(prim, *rules):
     `rule(tangent, ans, *args, **kwargs)` returns the output-tangent contribution of that
     argument, given its tangent (same shape as the argument). `None` means zero.
     """
-    prim.jvp_rules = rules[0] if len(rules) == 1 and isinstance(rules[0], PerArgument) else rules
+    one_for_all = len(rules) == 1 and isinstance(rules[0], PerArgument)
+    prim.jvp_rules = rules[0] if one_for_all else rules
 
 
 def make_jvp(fun, primals, tangents):

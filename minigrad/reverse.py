@@ -53,7 +53,8 @@ def defvjp(prim, *makers):
     `g` has the shape of `ans` and the cotangent must have the shape of that argument.
     Write makers with `minigrad.numpy` functions so that they can be differentiated again.
     """
-    prim.vjp_makers = makers[0] if len(makers) == 1 and isinstance(makers[0], PerArgument) else makers
+    one_for_all = len(makers) == 1 and isinstance(makers[0], PerArgument)
+    prim.vjp_makers = makers[0] if one_for_all else makers
 
 
 def backward_pass(g, end_node, on_visit=None):

@@ -134,10 +134,10 @@ def _matmul_maker(which):
         def vjp(g):
             a2 = reshape(a, (1, -1)) if np.ndim(a) == 1 else a
             b2 = reshape(b, (-1, 1)) if np.ndim(b) == 1 else b
-            if np.ndim(a) == 1:
-                g = expand_dims(g, -2)
             if np.ndim(b) == 1:
                 g = expand_dims(g, -1)
+            if np.ndim(a) == 1:
+                g = expand_dims(g, -2)
             if which == 0:
                 return reshape(unbroadcast(a2, matmul(g, swapaxes(b2, -1, -2))), shape_of(a))
             return reshape(unbroadcast(b2, matmul(swapaxes(a2, -1, -2), g)), shape_of(b))
