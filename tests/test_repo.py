@@ -1,0 +1,51 @@
+"""The repository's promises: the README's two commands, CI running the second, clean
+notebooks, pinned requirements."""
+import json
+import pathlib
+import re
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def readme_commands():
+    text = (ROOT / "README.md").read_text()
+    setup = text.split("## Set up on a fresh machine", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n(.+?)\n```", setup, flags=re.S)
+
+
+def test_readme_gives_exactly_two_setup_commands():
+    commands = readme_commands()
+    assert len(commands) == 2
+    assert all("\n" not in c for c in commands)
+    assert "jupyter lab" in commands[0] and "requirements.txt" in commands[0]
+    assert "pytest" in commands[1] and "requirements-dev.txt" in commands[1]
+
+
+def test_ci_runs_the_readme_test_command_word_for_word():
+    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert readme_commands()[1] in ci_lines
+
+
+def test_requirements_are_pinned():
+    for name in ("requirements.txt", "requirements-dev.txt", "binder/requirements.txt"):
+        for line in (ROOT / name).read_text().splitlines():
+            line = line.split("#")[0].strip()
+            if line and not line.startswith(("-r", "-e")):
+                assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.]+", line), (name, line)
+    assert "-e ." in (ROOT / "requirements.txt").read_text().splitlines()
+
+
+def test_every_notebook_is_stored_without_outputs():
+    notebooks = [p for p in ROOT.glob("*/**/*.ipynb")
+                 if not set(p.relative_to(ROOT).parts) & {".venv", ".ipynb_checkpoints"}]
+    assert notebooks
+    for path in notebooks:
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                assert not cell["outputs"] and cell["execution_count"] is None, path
+
+
+def test_gitignore_keeps_grading_state_out():
+    ignored = (ROOT / ".gitignore").read_text().split()
+    for entry in ("gradebook.db", "submitted/", "autograded/", "feedback/", ".venv/"):
+        assert entry in ignored
