@@ -1,0 +1,1180 @@
+"""Grading helpers for the kit's problem sets.
+
+Every problem set imports this module in its first, read-only cell, before any student
+code runs; its visible and hidden tests then call the ``check_*`` functions below.
+
+They grade against mathematics, never against stored answers: inputs, shapes (including
+shapes that broadcast), cotangents and tangents are drawn when the check runs, and a rule is
+compared with central differences of this module's own numpy definition of the operation.
+Reading this file, or a test that calls it, therefore gives no answer away.
+
+A student cell runs in the same Python process as the tests, so it may replace
+``np.allclose``, ``np.testing.*``, ``mg.check_grads`` or even ``builtins.abs`` before the
+tests run. This module does not use any of them while grading:
+
+- references to the functions it needs are taken once, at import time, and built-in names
+  resolve through a private copy of the builtins made at import time;
+- whatever a rule returns is copied into a plain float64 ``ndarray`` with the C function
+  ``np.array`` (so an ndarray subclass or an object with tricks in ``__array__`` loses
+  them), and compared with Python floats from ``ndarray.tolist()``;
+- while a hand-written rule runs, minigrad's differentiation entry points
+  (``minigrad.reverse.make_vjp`` and ``minigrad.forward.make_jvp``, through which every
+  differential operator goes) refuse to work, so a rule that asks minigrad for the
+  derivative raises instead of earning points. The refusal swaps the functions' code, so
+  it also catches aliases a student took earlier.
+
+What this module cannot do is protect itself from a cell that deliberately rewrites
+``minigrad.grading`` (or the interpreter) before the tests run: nothing in one Python
+process can. Such a cell has to name this module, ``sys.modules``, ``builtins`` or a
+``__code__`` attribute; :func:`audit_source` lists those names so that graders can look.
+"""
+
+import builtins as _builtins_module
+
+# A private copy of the builtins: every function below is created after this line, so its
+# built-in names (len, abs, isinstance, AssertionError, ...) resolve here, not in the
+# builtins module a student cell can modify.
+__builtins__ = dict(vars(_builtins_module))
+
+import contextlib as _contextlib  # noqa: E402
+import math as _math  # noqa: E402
+import os as _os  # noqa: E402
+import types as _types  # noqa: E402
+
+import numpy as _np  # noqa: E402
+
+__all__ = [
+    "OPS",
+    "audit_source",
+    "autodiff_refused",
+    "check_choose_mode",
+    "check_convergence_order",
+    "check_difference_quotients",
+    "check_jacobian_builder",
+    "check_jvp_rule",
+    "check_logsumexp_forward",
+    "check_mlp_classifier",
+    "check_mlp_gradients",
+    "check_mlp_loss_and_grads",
+    "check_numerical_gradient",
+    "check_numerical_jacobian",
+    "check_observed_orders",
+    "check_rel_error",
+    "check_registered_jvp",
+    "check_registered_vjp",
+    "check_softmax_classifier",
+    "check_transpose_identity",
+    "check_vjp_maker",
+    "check_vjp_stability",
+    "make_blobs",
+    "make_rings",
+]
+
+# ---------------------------------------------------------------------------------------
+# References taken at import time. Only C-level callables (ufuncs and their bound methods,
+# array constructors, the random Generator) are used on arrays; a student cell can rebind
+# the names in numpy's namespace but not change these objects.
+# ---------------------------------------------------------------------------------------
+_array = _np.array
+_asarray = _np.asarray
+_empty = _np.empty
+_zeros = _np.zeros
+_ndarray = _np.ndarray
+_float64 = _np.float64
+_exp = _np.exp
+_log = _np.log
+_log1p = _np.log1p
+_sqrt = _np.sqrt
+_tanh = _np.tanh
+_sin = _np.sin
+_cos = _np.cos
+_absolute = _np.absolute
+_maximum = _np.maximum
+_matmul = _np.matmul
+_isfinite = _np.isfinite
+_add_reduce = _np.add.reduce
+_max_reduce = _np.maximum.reduce
+_default_rng = _np.random.default_rng
+_unravel_index = _np.unravel_index
+_urandom = _os.urandom
+_fsum = _math.fsum
+_msqrt = _math.sqrt
+_misfinite = _math.isfinite
+_mlog = _math.log
+
+
+class GradingError(AssertionError):
+    """A check failed; the message says what is wrong and where to look."""
+
+
+# ---------------------------------------------------------------------------------------
+# Plain-float arithmetic on arrays
+# ---------------------------------------------------------------------------------------
+
+def _floats(a):
+    """The entries of a plain float64 array as a flat list of Python floats."""
+    return a.ravel().tolist()
+
+
+def _dot(a, b):
+    return _fsum([x * y for x, y in zip(_floats(a), _floats(b))])
+
+
+def _norm(a):
+    return _msqrt(_fsum([x * x for x in _floats(a)]))
+
+
+def _all_finite(a):
+    return all(_misfinite(x) for x in _floats(a))
+
+
+def _close(a, b, rtol, atol=1e-9):
+    """True when the arrays agree entrywise, relative to the size of the larger one."""
+    fa, fb = _floats(a), _floats(b)
+    if len(fa) != len(fb):
+        return False
+    scale = max([abs(x) for x in fa + fb] + [0.0])
+    return all(abs(x - y) <= atol + rtol * scale for x, y in zip(fa, fb))
+
+
+def _as_array(value, what):
+    """Copy whatever a student function returned into a plain float64 ndarray."""
+    if value is None:
+        raise GradingError(f"{what} returned None; it should return a numpy array.")
+    try:
+        out = _array(value, dtype=_float64, copy=True, subok=False)
+    except Exception as exc:  # noqa: BLE001 - anything a student returns
+        raise GradingError(
+            f"{what} returned {type(value).__name__}, which is not a numeric array "
+            f"({type(exc).__name__}: {exc})."
+        ) from None
+    if type(out) is not _ndarray:
+        raise GradingError(f"{what} did not return a numeric array.")
+    return out
+
+
+def _seed(seed):
+    """A seed for a random generator: fixed for visible tests, fresh for hidden ones."""
+    if seed is None:
+        return int.from_bytes(_urandom(8), "little")
+    return seed
+
+
+def _copy(a):
+    return _array(a, dtype=_float64, copy=True)
+
+
+def _shape_str(shape):
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _broadcastable(small, big):
+    """True when an array of shape `small` broadcasts to shape `big`."""
+    if len(small) > len(big):
+        return False
+    for s, b in zip(small[::-1], big[::-1]):
+        if s != 1 and s != b:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------
+# Refusing minigrad's own differentiation while a hand-written rule runs
+# ---------------------------------------------------------------------------------------
+
+_REFUSAL = (
+    "minigrad's automatic differentiation is switched off while a hand-written rule is "
+    "graded: the rule must compute the derivative itself, not ask minigrad for it."
+)
+
+
+def _refusing_code(fn, message):
+    """A code object that raises `message`, with the same free variables as `fn`."""
+    freevars = fn.__code__.co_freevars
+    lines = ["def _outer():"]
+    lines += [f"    {name} = None" for name in freevars]
+    lines.append("    def _refuse(*args, **kwargs):")
+    if freevars:
+        lines.append("        (" + ", ".join(freevars) + ",)")
+    lines.append(f"        raise RuntimeError({message!r})")
+    lines.append("    return _refuse")
+    namespace = {}
+    exec("\n".join(lines), namespace)  # noqa: S102 - fixed text built above
+    return namespace["_outer"]().__code__
+
+
+def _find(module_name, attribute):
+    """The function `module.attribute` (dots allowed in `attribute`), or None."""
+    try:
+        obj = __import__(module_name, fromlist=["_"])
+        for part in attribute.split("."):
+            obj = getattr(obj, part)
+    except Exception:  # noqa: BLE001 - minigrad may be partly installed
+        return None
+    return obj if isinstance(obj, _types.FunctionType) else None
+
+
+# Every differential operator of minigrad goes through make_vjp / make_jvp; the traces'
+# `lift` methods and the backward pass are switched off too, so that rebuilding make_vjp
+# from minigrad's parts does not work either.
+_AUTODIFF = {
+    "rev": [_find("minigrad.reverse", name)
+            for name in ("make_vjp", "backward_pass", "ReverseTrace.lift")],
+    "fwd": [_find("minigrad.forward", name) for name in ("make_jvp", "ForwardTrace.lift")],
+}
+_JACOBIAN_OPERATORS = [_find("minigrad.transforms", name) for name in ("jacfwd", "jacrev", "hessian")]
+# Problem set 1 asks for what minigrad.numerical ships: those are switched off as well
+# (and a rule that differentiates numerically through them gets nowhere).
+_NUMERICAL_TOOLS = [
+    _find("minigrad.numerical", name)
+    for name in ("forward_difference", "backward_difference", "central_difference",
+                 "directional_derivative", "numerical_gradient", "numerical_jacobian",
+                 "rel_error", "step_size_errors", "convergence_order")
+]
+_REFUSED_CODE = {}
+_refusal_depth = [0]
+
+
+def _refusing(fn):
+    if fn not in _REFUSED_CODE:
+        _REFUSED_CODE[fn] = (fn.__code__, _refusing_code(fn, _REFUSAL))
+    return _REFUSED_CODE[fn]
+
+
+@_contextlib.contextmanager
+def autodiff_refused(modes=("rev", "fwd"), extra=(), numerical=True):
+    """Inside this block, minigrad's differentiation in `modes` raises RuntimeError.
+
+    With `numerical`, minigrad's finite-difference tools refuse as well. `extra` lists
+    further functions to switch off (the Jacobian operators when a student builds a
+    Jacobian by hand). The functions' code is swapped and restored, so every alias of
+    them refuses too.
+    """
+    targets = [fn for m in modes for fn in _AUTODIFF[m]]
+    if numerical:
+        targets += _NUMERICAL_TOOLS
+    targets = [fn for fn in targets + list(extra) if fn is not None]
+    swapped = []
+    try:
+        for fn in targets:
+            original, refusing = _refusing(fn)
+            if fn.__code__ is original:
+                fn.__code__ = refusing
+                swapped.append((fn, original))
+        yield
+    finally:
+        for fn, original in swapped:
+            fn.__code__ = original
+
+
+def _call_student(what, fn, *args, refuse=("rev", "fwd"), extra=(), numerical=True, **kwargs):
+    """Call student code with minigrad's differentiation refused; explain any error."""
+    try:
+        with autodiff_refused(refuse, extra, numerical):
+            return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise GradingError(f"{what} is not written yet (it raises NotImplementedError).") from None
+    except GradingError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - report whatever the student code raised
+        text = str(exc)
+        hint = ""
+        if _REFUSAL in text:
+            hint = " Work the derivative out on paper and write it with numpy."
+        elif "could not be broadcast" in text:
+            hint = (" The shapes do not line up: if the operation reduced an axis, put it back "
+                    "(np.expand_dims, or keepdims=True) before combining g with x.")
+        raise GradingError(f"{what} raised {type(exc).__name__}: {text}{hint}") from None
+
+
+# ---------------------------------------------------------------------------------------
+# The problem sets' operations, defined here with numpy alone
+# ---------------------------------------------------------------------------------------
+
+def _reduced_shape(shape, axis, keepdims):
+    if axis is None:
+        axes = tuple(range(len(shape)))
+    else:
+        axes = (axis % len(shape),)
+    if keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def _linear(W, x, b):
+    return _matmul(x, W.T) + b
+
+
+def _sigmoid(x):
+    # exp of a non-positive number only: no overflow for large |x|
+    e = _exp(-_absolute(x))
+    return (x >= 0) * (1.0 / (1.0 + e)) + (x < 0) * (e / (1.0 + e))
+
+
+def _softmax(x, axis=-1):
+    e = _exp(x - _max_reduce(x, axis=axis, keepdims=True))
+    return e / _add_reduce(e, axis=axis, keepdims=True)
+
+
+def _logsumexp(x, axis=-1, keepdims=False):
+    m = _max_reduce(x, axis=axis, keepdims=True)
+    out = _log(_add_reduce(_exp(x - m), axis=axis, keepdims=True)) + m
+    return out.reshape(_reduced_shape(x.shape, axis, keepdims))
+
+
+def _hypot(x, y):
+    return _sqrt(x * x + y * y)
+
+
+def _norm_op(x, axis=None, keepdims=False):
+    s = _add_reduce(x * x, axis=axis, keepdims=True)
+    return _sqrt(s).reshape(_reduced_shape(x.shape, axis, keepdims))
+
+
+def _random_shape(rng, ndim, low=1, high=5):
+    return tuple(int(d) for d in rng.integers(low, high + 1, size=ndim))
+
+
+def _away_from_zero(rng, shape, low=0.4, high=2.0):
+    """Values with |v| in [low, high]: keeps hypot and norm away from their kink at 0."""
+    sign = rng.choice([-1.0, 1.0], size=shape)
+    return sign * rng.uniform(low, high, size=shape)
+
+
+def _cases_linear(rng, visible):
+    if visible:
+        shapes = [(3, 4, 2)]  # m, n, batch
+    else:
+        m, n, batch = _random_shape(rng, 3, 1, 6)
+        k = int(rng.integers(2, 6))
+        shapes = [(m, n, batch), (k, k, k), (1, int(rng.integers(2, 5)), 1)]
+    cases = []
+    for m, n, batch in shapes:
+        W = rng.standard_normal((m, n))
+        x = rng.standard_normal((batch, n))
+        b = rng.standard_normal((m,))
+        cases.append(((W, x, b), {}))
+    return cases
+
+
+def _cases_sigmoid(rng, visible):
+    if visible:
+        return [((2.0 * rng.standard_normal((3, 4)),), {})]
+    return [((3.0 * rng.standard_normal(_random_shape(rng, nd)),), {}) for nd in (0, 1, 2, 3)]
+
+
+def _cases_softmax(rng, visible):
+    if visible:
+        return [((rng.standard_normal((2, 5)),), {})]
+    return [((2.0 * rng.standard_normal(_random_shape(rng, nd, 2, 5)),), {}) for nd in (1, 2, 3)]
+
+
+def _cases_reduction(rng, visible, values):
+    if visible:
+        return [((values(rng, (3, 4)),), {"axis": -1, "keepdims": False})]
+    # The cases a rule most often gets wrong (a trailing or middle axis dropped, so g no
+    # longer lines up with x), then one drawn at random.
+    kinds = [(2, -1, False), (3, 1, False), (2, 0, True), (1, None, False), (3, None, True)]
+    nd = int(rng.integers(1, 4))
+    axes = [None] + list(range(-nd, nd))
+    kinds.append((nd, axes[int(rng.integers(len(axes)))], bool(rng.integers(2))))
+    cases = []
+    for nd, axis, keepdims in kinds:
+        shape = _random_shape(rng, nd, 2, 4)
+        cases.append(((values(rng, shape),), {"axis": axis, "keepdims": keepdims}))
+    return cases
+
+
+def _cases_logsumexp(rng, visible):
+    return _cases_reduction(rng, visible, lambda r, s: 2.0 * r.standard_normal(s))
+
+
+def _cases_norm(rng, visible):
+    return _cases_reduction(rng, visible, _away_from_zero)
+
+
+def _broadcasting_pair(rng):
+    out = _random_shape(rng, int(rng.integers(1, 4)), 2, 4)
+    shapes = []
+    for _ in range(2):
+        keep = int(rng.integers(0, len(out) + 1))
+        shape = list(out[len(out) - keep:])
+        for i in range(len(shape)):
+            if rng.random() < 0.4:
+                shape[i] = 1
+        shapes.append(tuple(shape))
+    if shapes[0] == out and shapes[1] == out:
+        shapes[1] = tuple([1] * len(out))
+    return shapes
+
+
+def _cases_hypot(rng, visible):
+    if visible:
+        pairs = [((3, 1), (4,))]
+    else:
+        pairs = [_broadcasting_pair(rng) for _ in range(3)]
+    return [((_away_from_zero(rng, a), _away_from_zero(rng, b)), {}) for a, b in pairs]
+
+
+class _Op:
+    def __init__(self, name, forward, argnames, cases, signature):
+        self.name = name
+        self.forward = forward
+        self.argnames = argnames
+        self.cases = cases
+        self.signature = signature
+
+
+OPS = {
+    op.name: op
+    for op in [
+        _Op("linear", _linear, ("W", "x", "b"), _cases_linear, "linear(W, x, b) = x @ W.T + b"),
+        _Op("sigmoid", _sigmoid, ("x",), _cases_sigmoid, "sigmoid(x) = 1 / (1 + exp(-x))"),
+        _Op("softmax", _softmax, ("x",), _cases_softmax, "softmax(x) along the last axis"),
+        _Op("logsumexp", _logsumexp, ("x",), _cases_logsumexp,
+            "logsumexp(x, axis=-1, keepdims=False)"),
+        _Op("hypot", _hypot, ("x", "y"), _cases_hypot, "hypot(x, y) = sqrt(x**2 + y**2), broadcasting"),
+        _Op("norm", _norm_op, ("x",), _cases_norm, "norm(x, axis=None, keepdims=False)"),
+    ]
+}
+
+
+def _op(name):
+    if name not in OPS:
+        raise GradingError(f"unknown operation {name!r}; known: {sorted(OPS)}")
+    return OPS[name]
+
+
+# ---------------------------------------------------------------------------------------
+# Central differences
+# ---------------------------------------------------------------------------------------
+
+_H = 1e-6
+
+
+def _directional(forward, args, kwargs, argnum, direction, h=_H):
+    """(f(.., a + h u, ..) - f(.., a - h u, ..)) / 2h: the JVP along u, by central differences."""
+    plus = list(args)
+    minus = list(args)
+    plus[argnum] = args[argnum] + h * direction
+    minus[argnum] = args[argnum] - h * direction
+    return (_as_ref(forward(*plus, **kwargs)) - _as_ref(forward(*minus, **kwargs))) / (2.0 * h)
+
+
+def _as_ref(value):
+    return _asarray(value, dtype=_float64)
+
+
+def _numeric_vjp(forward, args, kwargs, argnum, cotangent):
+    """g^T J by central differences along every coordinate of the argument (small inputs)."""
+    arg = args[argnum]
+    out = _zeros(arg.shape)
+    flat = out.reshape(-1)
+    for j in range(arg.size):
+        e = _zeros(arg.size)
+        e[j] = 1.0
+        flat[j] = _dot(cotangent, _directional(forward, args, kwargs, argnum, e.reshape(arg.shape)))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Explaining a wrong gradient
+# ---------------------------------------------------------------------------------------
+
+def _explain_shape(what, got, want, out_shape, kind="gradient"):
+    msg = (f"{what} returned a {kind} of shape {_shape_str(got)}, but it must have shape "
+           f"{_shape_str(want)}")
+    if kind == "gradient":
+        msg += " (the shape of the input it belongs to)."
+        if got == tuple(out_shape) and got != tuple(want):
+            if _broadcastable(tuple(want), tuple(out_shape)):
+                msg += (" It has the output's shape: the input was broadcast, so sum the "
+                        "cotangent over the broadcast axes. Did you unbroadcast "
+                        "(mg.unbroadcast(x, g))?")
+            else:
+                msg += " It has the output's shape: which input does this gradient belong to?"
+        elif len(got) == 2 and got == tuple(want)[::-1]:
+            msg += " It looks transposed."
+        elif len(got) < len(want) or (len(got) == len(want) and sum(got) < sum(want)):
+            msg += (" It is smaller than the input: if the operation reduced over an axis, "
+                    "put the axis back (keepdims / np.expand_dims) and let g broadcast.")
+    else:
+        msg += " (the output's shape): a JVP maps an input tangent to an output tangent."
+        if len(got) == 2 and got == tuple(want)[::-1]:
+            msg += " It looks transposed."
+    return msg
+
+
+def _explain_values(what, got, expected, transposable=True):
+    """Describe how `got` differs from `expected` (same shape): sign, factor, transpose."""
+    ee = _dot(expected, expected)
+    if not _all_finite(got):
+        return (f"{what} returned NaN or inf. Look for exp of a large number (use the "
+                f"numerically stable form), a division by zero, or log of zero.")
+    if ee > 0:
+        if _close(got, -expected, 1e-5):
+            return f"{what} has the wrong sign: it is minus the right value."
+        c = _dot(got, expected) / ee
+        if _close(got, c * expected, 1e-5) and abs(c) > 1e-12:
+            return (f"{what} is off by a constant factor: it is about {c:.4g} times the "
+                    f"right value. Look for a missing or extra factor (a 2, a 1/n, ...).")
+    if (transposable and got.ndim == 2 and got.shape[0] == got.shape[1] and got.shape[0] > 1
+            and _close(got, expected.T, 1e-5)):
+        return f"{what} looks transposed: swap the order of a matrix product or add a .T."
+    if _norm(got) == 0.0 and ee > 0:
+        return f"{what} is all zeros, but the derivative is not."
+    diffs = [abs(a - b) for a, b in zip(_floats(got), _floats(expected))]
+    worst = diffs.index(max(diffs))
+    index = tuple(int(i) for i in _unravel_index(worst, got.shape)) if got.ndim else ()
+    return (f"{what} has wrong values: at index {index} it gives "
+            f"{_floats(got)[worst]:.6g}, central differences give "
+            f"{_floats(expected)[worst]:.6g}.")
+
+
+# ---------------------------------------------------------------------------------------
+# VJP makers and JVP rules of the problem sets' operations
+# ---------------------------------------------------------------------------------------
+
+def _kw_str(kwargs):
+    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+
+
+def _case_str(op, args, kwargs):
+    shapes = ", ".join(f"{n}: {_shape_str(a.shape)}" for n, a in zip(op.argnames, args))
+    return f"{op.name} with {shapes}" + (f", {_kw_str(kwargs)}" if kwargs else "")
+
+
+def check_vjp_maker(op_name, maker, argnum=0, seed=None, label=None):
+    """Check a VJP maker `maker(ans, *args, **kw) -> (g -> cotangent of args[argnum])`.
+
+    seed=0 (visible tests): one small fixed case. seed=None (hidden tests): fresh random
+    inputs and shapes, broadcasting shapes and every axis/keepdims combination.
+    """
+    op = _op(op_name)
+    rng = _default_rng(_seed(seed))
+    argname = op.argnames[argnum]
+    what = label or f"your VJP maker for {op.name}'s argument {argname}"
+    for args, kwargs in op.cases(rng, seed is not None):
+        _check_vjp_case(op, maker, argnum, args, kwargs, rng, what)
+    return True
+
+
+def _check_vjp_case(op, maker, argnum, args, kwargs, rng, what):
+    where = f"{what} ({_case_str(op, args, kwargs)})"
+    ans = _as_ref(op.forward(*args, **kwargs))
+    arg = args[argnum]
+    g = rng.standard_normal(ans.shape)
+    vjp_fn = _call_student(where, maker, _copy(ans), *[_copy(a) for a in args], **kwargs)
+    if not callable(vjp_fn):
+        raise GradingError(f"{where} returned {type(vjp_fn).__name__}, but a VJP maker returns "
+                           f"a function of the cotangent g (e.g. `return lambda g: ...`).")
+    got = _as_array(_call_student(where, vjp_fn, _copy(g)), where)
+    if got.shape != arg.shape:
+        raise GradingError(_explain_shape(where, got.shape, arg.shape, ans.shape))
+    if not _all_finite(got):
+        raise GradingError(_explain_values(where, got, got))
+    for _ in range(3):
+        u = rng.standard_normal(arg.shape)
+        lhs = _dot(got, u)
+        jvp = _directional(op.forward, args, kwargs, argnum, u)
+        rhs = _dot(g, jvp)
+        tol = 1e-6 * (_norm(got) * _norm(u) + _norm(g) * _norm(jvp)) + 1e-9
+        if abs(lhs - rhs) > tol:
+            _explain_vjp_failure(op, vjp_fn, argnum, args, kwargs, g, got, rng, where)
+    return True
+
+
+def _explain_vjp_failure(op, vjp_fn, argnum, args, kwargs, g, got, rng, where):
+    g2 = 0.5 + rng.standard_normal(g.shape)
+    got2 = _as_array(_call_student(where, vjp_fn, _copy(g2)), where)
+    if _norm(got) == 0.0 and _norm(got2) == 0.0:
+        raise GradingError(f"{where} returns zeros whatever g is, but this derivative is not "
+                           f"zero: a result of the right shape is not enough.")
+    if got2.shape == got.shape and _close(got, got2, 1e-12, 0.0):
+        raise GradingError(f"{where} gives the same result for two different cotangents g: "
+                           f"it ignores g. A VJP computes g^T J, so g must appear in it.")
+    expected = _numeric_vjp(op.forward, args, kwargs, argnum, g)
+    raise GradingError(_explain_values(where, got, expected))
+
+
+def check_jvp_rule(op_name, rule, argnum=0, seed=None, label=None):
+    """Check a JVP rule `rule(t, ans, *args, **kw)` -> that argument's output tangent."""
+    op = _op(op_name)
+    rng = _default_rng(_seed(seed))
+    argname = op.argnames[argnum]
+    what = label or f"your JVP rule for {op.name}'s argument {argname}"
+    for args, kwargs in op.cases(rng, seed is not None):
+        where = f"{what} ({_case_str(op, args, kwargs)})"
+        ans = _as_ref(op.forward(*args, **kwargs))
+        arg = args[argnum]
+        t = rng.standard_normal(arg.shape)
+        got = _as_array(_call_student(where, rule, _copy(t), _copy(ans),
+                                      *[_copy(a) for a in args], **kwargs), where)
+        if got.shape != ans.shape:
+            if _broadcastable(got.shape, ans.shape):
+                got = got + _zeros(ans.shape)
+            else:
+                raise GradingError(_explain_shape(where, got.shape, ans.shape, ans.shape, "tangent"))
+        expected = _directional(op.forward, args, kwargs, argnum, t)
+        if _close(got, expected, 1e-6, 1e-8):
+            continue
+        t2 = 0.5 + rng.standard_normal(t.shape)
+        got2 = _as_array(_call_student(where, rule, _copy(t2), _copy(ans),
+                                       *[_copy(a) for a in args], **kwargs), where)
+        if got2.size == got.size and _close(got, got2 + _zeros(got.shape), 1e-12, 0.0):
+            raise GradingError(f"{where} gives the same result for two different tangents: it "
+                               f"ignores the tangent. A JVP computes J t, so t must appear in it.")
+        raise GradingError(_explain_values(where, got, expected))
+    return True
+
+
+def check_logsumexp_forward(logsumexp, seed=None):
+    """The forward pass: right values, and no overflow for inputs in the thousands."""
+    op = _op("logsumexp")
+    rng = _default_rng(_seed(seed))
+    what = "your logsumexp"
+    for args, kwargs in op.cases(rng, seed is not None):
+        for shift in (0.0, 1000.0, -1000.0):
+            x = args[0] + shift
+            where = f"{what}(x, {_kw_str(kwargs)}) with x of shape {_shape_str(x.shape)}"
+            if shift:
+                where += f" and entries near {shift:g}"
+            got = _as_array(_call_student(where, logsumexp, _copy(x), **kwargs), where)
+            want = _logsumexp(x, **kwargs)
+            if got.shape != want.shape:
+                raise GradingError(f"{where} has shape {_shape_str(got.shape)}, expected "
+                                   f"{_shape_str(want.shape)}: check axis and keepdims.")
+            if not _all_finite(got):
+                raise GradingError(f"{where} overflowed to inf or NaN: subtract the maximum "
+                                   f"before taking exp.")
+            if not _close(got, want, 1e-10):
+                raise GradingError(_explain_values(where, got, want))
+    return True
+
+
+def check_vjp_stability(maker, seed=None):
+    """logsumexp's VJP at x + 1000 must equal its VJP at x (softmax is shift invariant)."""
+    op = _op("logsumexp")
+    rng = _default_rng(_seed(seed))
+    for args, kwargs in op.cases(rng, seed is not None):
+        x = args[0]
+        ans = _logsumexp(x, **kwargs)
+        g = rng.standard_normal(ans.shape)
+        expected = _numeric_vjp(op.forward, (x,), kwargs, 0, g)
+        for shift in (1000.0, -1000.0):
+            where = (f"your VJP maker for logsumexp at entries near {shift:g} "
+                     f"(x of shape {_shape_str(x.shape)}, {_kw_str(kwargs)})")
+            xs = x + shift
+            vjp_fn = _call_student(where, maker, _logsumexp(xs, **kwargs), _copy(xs), **kwargs)
+            got = _as_array(_call_student(where, vjp_fn, _copy(g)), where)
+            if got.shape != x.shape:
+                raise GradingError(_explain_shape(where, got.shape, x.shape, ans.shape))
+            if not _all_finite(got) or not _close(got, expected, 1e-5):
+                raise GradingError(
+                    _explain_values(where, got, expected)
+                    + " Compute exp(x - ans) rather than exp(x) / exp(ans): ans is the log "
+                      "of the sum, so exp(x - ans) is the softmax and never overflows.")
+    return True
+
+
+def check_registered_vjp(primitive, op_name, seed=0):
+    """The rules registered with mg.defvjp: minigrad's vjp of `primitive` matches the maths."""
+    import minigrad as mg
+
+    op = _op(op_name)
+    rng = _default_rng(_seed(seed))
+    for args, kwargs in op.cases(rng, seed is not None):
+        ans = _as_ref(op.forward(*args, **kwargs))
+        g = rng.standard_normal(ans.shape)
+        where = f"mg.vjp of your registered {op.name} ({_case_str(op, args, kwargs)})"
+        try:
+            out, f_vjp = mg.vjp(lambda *a: primitive(*a, **kwargs), *[_copy(a) for a in args])
+            cotangents = f_vjp(_copy(g))
+        except Exception as exc:  # noqa: BLE001
+            raise GradingError(f"{where} raised {type(exc).__name__}: {exc}. Did you run the "
+                               f"cell with mg.defvjp({op.name}, ...)?") from None
+        for argnum, argname in enumerate(op.argnames):
+            got = _as_array(cotangents[argnum], where)
+            expected = _numeric_vjp(op.forward, args, kwargs, argnum, g)
+            if got.shape != expected.shape or not _close(got, expected, 1e-5):
+                raise GradingError(
+                    f"{where}: the cotangent of {argname} is wrong. mg.defvjp takes one maker "
+                    f"per argument, in the order of the arguments {op.argnames}: check the "
+                    f"order in your mg.defvjp call.")
+    return True
+
+
+def check_registered_jvp(primitive, op_name, seed=0):
+    """The rules registered with mg.defjvp: minigrad's jvp of `primitive` matches the maths."""
+    import minigrad as mg
+
+    op = _op(op_name)
+    rng = _default_rng(_seed(seed))
+    for args, kwargs in op.cases(rng, seed is not None):
+        tangents = [rng.standard_normal(a.shape) for a in args]
+        where = f"mg.jvp of your registered {op.name} ({_case_str(op, args, kwargs)})"
+        try:
+            _, got = mg.jvp(lambda *a: primitive(*a, **kwargs), tuple(_copy(a) for a in args),
+                            tuple(_copy(t) for t in tangents))
+        except Exception as exc:  # noqa: BLE001
+            raise GradingError(f"{where} raised {type(exc).__name__}: {exc}. Did you run the "
+                               f"cell with mg.defjvp({op.name}, ...)?") from None
+        got = _as_array(got, where)
+        expected = _zeros(_as_ref(op.forward(*args, **kwargs)).shape)
+        for argnum in range(len(args)):
+            expected = expected + _directional(op.forward, args, kwargs, argnum, tangents[argnum])
+        if got.shape != expected.shape or not _close(got, expected, 1e-5):
+            raise GradingError(
+                f"{where}: the output tangent is wrong. mg.defjvp takes one rule per "
+                f"argument, in the order of the arguments {op.argnames}: check the order in "
+                f"your mg.defjvp call.")
+    return True
+
+
+# ---------------------------------------------------------------------------------------
+# Problem set 1: finite differences
+# ---------------------------------------------------------------------------------------
+
+def _random_scalar_function(rng):
+    """f(x) = a sin(b x) + c exp(d x) + e x^3, with its derivative."""
+    a, b, c, d, e = rng.uniform(0.5, 2.0, size=5) * rng.choice([-1.0, 1.0], size=5)
+
+    def f(x):
+        return a * _math.sin(b * x) + c * _math.exp(d * x) + e * x ** 3
+
+    def df(x):
+        return a * b * _math.cos(b * x) + c * d * _math.exp(d * x) + 3 * e * x ** 2
+
+    return f, df
+
+
+def check_difference_quotients(forward, backward, central, seed=None):
+    """Each quotient returns exactly its formula, on random functions, points and steps."""
+    rng = _default_rng(_seed(seed))
+    formulas = {
+        "forward_difference": lambda f, x, h: (f(x + h) - f(x)) / h,
+        "backward_difference": lambda f, x, h: (f(x) - f(x - h)) / h,
+        "central_difference": lambda f, x, h: (f(x + h) - f(x - h)) / (2 * h),
+    }
+    students = {"forward_difference": forward, "backward_difference": backward,
+                "central_difference": central}
+    for _ in range(1 if seed is not None else 3):
+        f, _df = _random_scalar_function(rng)
+        x = float(rng.uniform(-1, 1))
+        h = float(rng.choice([0.1, 0.05, 0.2]))
+        for name, fn in students.items():
+            where = f"{name}(f, x={x:.4g}, h={h:g})"
+            got = _as_array(_call_student(where, fn, f, x, h), where)
+            if got.size != 1:
+                raise GradingError(f"{where} should return one number, got shape {got.shape}.")
+            got = _floats(got)[0]
+            want = formulas[name](f, x, h)
+            if abs(got - want) > 1e-9 * (1 + abs(want)):
+                others = [o for o, formula in formulas.items()
+                          if o != name and abs(got - formula(f, x, h)) <= 1e-9 * (1 + abs(want))]
+                hint = f" That is the value of {others[0]}." if others else ""
+                raise GradingError(f"{where} returned {got:.10g}; the formula gives "
+                                   f"{want:.10g}.{hint}")
+    return True
+
+
+def _random_array_function(rng, shape):
+    """f(x) = sum(A sin x) + sum(C x^2) / 2 and its gradient A cos x + C x."""
+    A = rng.standard_normal(shape)
+    C = rng.standard_normal(shape)
+
+    def f(x):
+        return _fsum(_floats(A * _sin(x) + 0.5 * C * x * x))
+
+    def grad(x):
+        return A * _cos(x) + C * x
+
+    return f, grad
+
+
+def check_numerical_gradient(numerical_gradient, seed=None):
+    """numerical_gradient(f, x) against the analytic gradient of random functions."""
+    rng = _default_rng(_seed(seed))
+    shapes = [(3,)] if seed is not None else [(), _random_shape(rng, 1), _random_shape(rng, 2, 2, 4)]
+    for shape in shapes:
+        f, grad = _random_array_function(rng, shape)
+        x = rng.standard_normal(shape)
+        where = f"numerical_gradient(f, x) with x of shape {_shape_str(shape)}"
+        got = _as_array(_call_student(where, numerical_gradient, f, _copy(x)), where)
+        want = grad(x)
+        if got.shape != want.shape:
+            raise GradingError(_explain_shape(where, got.shape, want.shape, ()))
+        if not _close(got, want, 1e-5, 1e-7):
+            raise GradingError(_explain_values(where, got, want))
+    return True
+
+
+def check_numerical_jacobian(numerical_jacobian, seed=None):
+    """numerical_jacobian(f, x) has shape f(x).shape + x.shape and the right entries."""
+    rng = _default_rng(_seed(seed))
+    cases = [((3,), (2,))] if seed is not None else [
+        (_random_shape(rng, 1, 2, 4), _random_shape(rng, 1, 2, 4)),
+        (_random_shape(rng, 2, 2, 3), _random_shape(rng, 2, 2, 3)),
+        (_random_shape(rng, 1, 2, 4), ()),
+    ]
+    for in_shape, out_shape in cases:
+        n = _math.prod(in_shape)
+        m = _math.prod(out_shape)
+        M = rng.standard_normal((m, n))
+
+        def f(x, M=M, out_shape=out_shape):
+            return _tanh(_matmul(M, _as_ref(x).reshape(-1))).reshape(out_shape)
+
+        x = rng.standard_normal(in_shape)
+        y = _matmul(M, x.reshape(-1))
+        want = ((1 - _tanh(y) ** 2)[:, None] * M).reshape(out_shape + in_shape)
+        where = (f"numerical_jacobian(f, x) with x of shape {_shape_str(in_shape)} and "
+                 f"f(x) of shape {_shape_str(out_shape)}")
+        got = _as_array(_call_student(where, numerical_jacobian, f, _copy(x)), where)
+        if got.shape != want.shape:
+            raise GradingError(f"{where} has shape {_shape_str(got.shape)}; a Jacobian has "
+                               f"shape f(x).shape + x.shape = {_shape_str(want.shape)}.")
+        if not _close(got, want, 1e-5, 1e-7):
+            raise GradingError(_explain_values(where, got, want))
+    return True
+
+
+def _rel_error_formula(a, b):
+    return max([abs(x - y) / max(1e-8, abs(x) + abs(y))
+                for x, y in zip(_floats(a), _floats(b))] + [0.0])
+
+
+def check_rel_error(rel_error, seed=None):
+    """rel_error(a, b) = max over entries of |a - b| / max(1e-8, |a| + |b|)."""
+    rng = _default_rng(_seed(seed))
+    shape = (4,) if seed is not None else _random_shape(rng, 2)
+    a = rng.standard_normal(shape)
+    pairs = [(a, a), (a, a + 1e-7 * rng.standard_normal(shape)), (a, -a),
+             (a, 3.0 * a), (_zeros(shape), _zeros(shape)), (100.0 * a, 100.0 * a + 1.0)]
+    for x, y in pairs:
+        where = f"rel_error(a, b) with arrays of shape {_shape_str(shape)}"
+        got = _as_array(_call_student(where, rel_error, _copy(x), _copy(y)), where)
+        if got.size != 1:
+            raise GradingError(f"{where} should return one number, got shape {got.shape}.")
+        got = _floats(got)[0]
+        want = _rel_error_formula(x, y)
+        if not _misfinite(got) or abs(got - want) > 1e-9 * (1 + abs(want)):
+            raise GradingError(f"{where} returned {got:.6g}, the definition gives {want:.6g}. "
+                               f"Divide entry by entry, by max(1e-8, |a| + |b|), then take "
+                               f"the largest ratio.")
+    return True
+
+
+def _slope(hs, errors):
+    xs = [_mlog(h) for h in hs]
+    ys = [_mlog(e) for e in errors]
+    mx = _fsum(xs) / len(xs)
+    my = _fsum(ys) / len(ys)
+    return _fsum([(x - mx) * (y - my) for x, y in zip(xs, ys)]) / _fsum([(x - mx) ** 2 for x in xs])
+
+
+def check_convergence_order(convergence_order, seed=None):
+    """The least-squares slope of log(error) against log(h), on errors made as C h^p."""
+    rng = _default_rng(_seed(seed))
+    for _ in range(1 if seed is not None else 3):
+        p = float(rng.uniform(0.5, 4.0))
+        C = float(rng.uniform(0.1, 10.0))
+        hs = [float(h) for h in 10.0 ** -rng.uniform(1, 4, size=int(rng.integers(4, 8)))]
+        noise = rng.uniform(0.8, 1.25, size=len(hs))
+        errors = [C * h ** p * float(nz) for h, nz in zip(hs, noise)]
+        want = _slope(hs, errors)
+        where = f"convergence_order(hs, errors) on errors that fall like h**{p:.3g}"
+        got = _as_array(_call_student(where, convergence_order, _array(hs), _array(errors)), where)
+        if got.size != 1:
+            raise GradingError(f"{where} should return one number, got shape {got.shape}.")
+        got = _floats(got)[0]
+        if not _misfinite(got) or abs(got - want) > 1e-6 * (1 + abs(want)):
+            raise GradingError(f"{where} returned {got:.6g}; the least-squares slope of "
+                               f"log(error) against log(h) is {want:.6g}.")
+    return True
+
+
+def check_observed_orders(observed_orders, seed=None):
+    """Measured orders of accuracy: forward and backward about 1, central about 2."""
+    rng = _default_rng(_seed(seed))
+    expected = {"forward": 1.0, "backward": 1.0, "central": 2.0}
+    for _ in range(1 if seed is not None else 2):
+        f, df = _random_scalar_function(rng)
+        x = float(rng.uniform(-1, 1))
+        where = f"observed_orders(f, df, x={x:.4g})"
+        got = _call_student(where, observed_orders, f, df, x)
+        if not isinstance(got, dict):
+            raise GradingError(f"{where} should return a dict with keys "
+                               f"'forward', 'backward', 'central'.")
+        for name, order in expected.items():
+            if name not in got:
+                raise GradingError(f"{where} has no entry {name!r}.")
+            value = _floats(_as_array(got[name], where))
+            if len(value) != 1 or not abs(value[0] - order) <= 0.3:
+                raise GradingError(
+                    f"{where}[{name!r}] = {value[0] if len(value) == 1 else value}; the "
+                    f"{name} difference has order {order:g}. Use steps where the truncation "
+                    f"error dominates (about 1e-1 to 1e-3): for much smaller h, rounding "
+                    f"error takes over.")
+    return True
+
+
+# ---------------------------------------------------------------------------------------
+# Problem set 3: Jacobians from JVPs and VJPs
+# ---------------------------------------------------------------------------------------
+
+def _traced_test_function(rng, n, m):
+    """A function R^n -> R^m built from minigrad's shipped operations, and its numpy twin."""
+    import minigrad.numpy as mnp
+
+    A = rng.standard_normal((m, n))
+    c = rng.standard_normal(m)
+
+    def traced(x):
+        return mnp.tanh(A @ x) * mnp.sum(x * x) + c * mnp.sin(x[0])
+
+    def plain(x):
+        return _tanh(_matmul(A, x)) * _fsum(_floats(x * x)) + c * _sin(x[0])
+
+    return traced, plain
+
+
+def check_jacobian_builder(builder, mode, seed=None):
+    """builder(f, x) -> Jacobian (m, n), using only JVPs (mode 'fwd') or only VJPs ('rev')."""
+    rng = _default_rng(_seed(seed))
+    sizes = [(3, 2)] if seed is not None else [
+        tuple(int(s) for s in rng.integers(2, 6, size=2)), (1, int(rng.integers(2, 5))),
+        (int(rng.integers(2, 5)), 1)]
+    other = {"fwd": ("rev",), "rev": ("fwd",)}[mode]
+    uses = {"fwd": "mg.jvp", "rev": "mg.vjp"}[mode]
+    for n, m in sizes:
+        traced, plain = _traced_test_function(rng, n, m)
+        x = rng.standard_normal(n)
+        want = _empty((m, n))
+        for j in range(n):
+            e = _zeros(n)
+            e[j] = 1.0
+            want[:, j] = _directional(plain, (x,), {}, 0, e)
+        where = f"your Jacobian builder ({mode}) for f: R^{n} -> R^{m}"
+        try:
+            got = _as_array(_call_student(where, builder, traced, _copy(x), refuse=other,
+                                          extra=_JACOBIAN_OPERATORS), where)
+        except GradingError as exc:
+            if _REFUSAL in str(exc):
+                raise GradingError(f"{exc} This builder may use {uses} only (not mg.jacfwd, "
+                                   f"mg.jacrev, nor the other mode).") from None
+            raise
+        if got.shape != want.shape:
+            raise GradingError(f"{where} has shape {_shape_str(got.shape)}; the Jacobian of "
+                               f"f: R^{n} -> R^{m} has shape {_shape_str(want.shape)} "
+                               f"(outputs first).")
+        if not _close(got, want, 1e-5, 1e-7):
+            raise GradingError(_explain_values(where, got, want))
+    return True
+
+
+def check_transpose_identity(transpose_identity, seed=None):
+    """transpose_identity(f, x, u, v) -> (<v, J u>, <J^T v, u>), both equal to the maths."""
+    rng = _default_rng(_seed(seed))
+    n, m = (3, 2) if seed is not None else tuple(int(s) for s in rng.integers(2, 7, size=2))
+    traced, plain = _traced_test_function(rng, n, m)
+    x, u, v = rng.standard_normal(n), rng.standard_normal(n), rng.standard_normal(m)
+    want = _dot(v, _directional(plain, (x,), {}, 0, u))
+    where = f"transpose_identity(f, x, u, v) for f: R^{n} -> R^{m}"
+    got = _call_student(where, transpose_identity, traced, _copy(x), _copy(u), _copy(v),
+                        extra=_JACOBIAN_OPERATORS, refuse=())
+    try:
+        lhs, rhs = got
+    except Exception:  # noqa: BLE001
+        raise GradingError(f"{where} should return a pair (<v, J u>, <J^T v, u>).") from None
+    for name, value in (("<v, J u>", lhs), ("<J^T v, u>", rhs)):
+        value = _floats(_as_array(value, where))
+        if len(value) != 1:
+            raise GradingError(f"{where}: {name} should be one number, got {len(value)}.")
+        if not abs(value[0] - want) <= 1e-5 * (1 + abs(want)):
+            raise GradingError(f"{where}: {name} is {value[0]:.6g}; central differences give "
+                               f"{want:.6g}.")
+    return True
+
+
+def check_choose_mode(choose_mode, seed=None):
+    """'fwd' when the inputs are fewer than the outputs, 'rev' when they are more."""
+    rng = _default_rng(_seed(seed))
+    for _ in range(3 if seed is not None else 10):
+        n_in, n_out = (int(s) for s in rng.integers(1, 10_000, size=2))
+        if n_in == n_out:
+            continue
+        want = "fwd" if n_in < n_out else "rev"
+        got = _call_student("choose_mode", choose_mode, n_in, n_out)
+        if got != want:
+            raise GradingError(
+                f"choose_mode({n_in}, {n_out}) returned {got!r}. A Jacobian of f: R^{n_in} -> "
+                f"R^{n_out} costs {n_in} JVPs (one per input) or {n_out} VJPs (one per output).")
+    return True
+
+
+# ---------------------------------------------------------------------------------------
+# Problem sets 2 and 4: gradients of whole models, and training
+# ---------------------------------------------------------------------------------------
+
+def _mlp_z(W, v, x):
+    return _dot(v, _sigmoid(_matmul(W, x)))
+
+
+def _check_gradient_list(where, got, names, f, args, rng):
+    """Each got[i] must be the gradient of scalar f(*args) with respect to args[i]."""
+    if not isinstance(got, (tuple, list)) or len(got) != len(names):
+        raise GradingError(f"{where} should return a tuple of {len(names)} arrays: "
+                           f"{', '.join(names)}.")
+    for i, name in enumerate(names):
+        what = f"{where}: {name}"
+        arr = _as_array(got[i], what)
+        if arr.shape != args[i].shape:
+            raise GradingError(_explain_shape(what, arr.shape, args[i].shape, ()))
+        if not _all_finite(arr):
+            raise GradingError(_explain_values(what, arr, arr))
+        for _ in range(3):
+            u = rng.standard_normal(args[i].shape)
+            numeric = _floats(_directional(f, args, {}, i, u))[0]
+            if abs(_dot(arr, u) - numeric) > 1e-6 * (_norm(arr) * _norm(u) + abs(numeric)) + 1e-9:
+                full = _empty(args[i].shape)
+                flat = full.reshape(-1)
+                for j in range(args[i].size):
+                    e = _zeros(args[i].size)
+                    e[j] = 1.0
+                    flat[j] = _floats(_directional(f, args, {}, i, e.reshape(args[i].shape)))[0]
+                raise GradingError(_explain_values(what, arr, full))
+    return True
+
+
+def check_mlp_gradients(mlp_gradients, seed=None):
+    """mlp_gradients(W, v, x) -> (dz/dW, dz/dv, dz/dx) for z = v^T sigmoid(W x), by hand."""
+    rng = _default_rng(_seed(seed))
+    sizes = [(3, 2)] if seed is not None else [
+        tuple(int(s) for s in rng.integers(1, 7, size=2)), (4, 4)]
+    for m, n in sizes:
+        W, v, x = rng.standard_normal((m, n)), rng.standard_normal(m), rng.standard_normal(n)
+        where = f"mlp_gradients(W, v, x) with W: {_shape_str(W.shape)}"
+        got = _call_student(where, mlp_gradients, _copy(W), _copy(v), _copy(x))
+        _check_gradient_list(where, got, ("dz/dW", "dz/dv", "dz/dx"),
+                             lambda W, v, x: _array(_mlp_z(W, v, x)), (W, v, x), rng)
+    return True
+
+
+def _mlp_loss(W, v, X, t):
+    z = _matmul(_sigmoid(_matmul(X, W.T)), v)
+    # mean of log(1 + exp(z)) - t z, written so that exp never overflows
+    return _fsum(_floats(_maximum(z, 0) + _log1p(_exp(-_absolute(z))) - t * z)) / len(t)
+
+
+def check_mlp_loss_and_grads(loss_and_grads, seed=None):
+    """loss_and_grads(W, v, X, t) -> (loss, dL/dW, dL/dv) for the mean logistic loss."""
+    rng = _default_rng(_seed(seed))
+    sizes = [(4, 3, 5)] if seed is not None else [
+        tuple(int(s) for s in rng.integers(2, 7, size=3)), (1, 3, 1)]
+    for m, n, batch in sizes:
+        W, v = rng.standard_normal((m, n)), rng.standard_normal(m)
+        X = rng.standard_normal((batch, n))
+        t = (rng.random(batch) < 0.5).astype(float)
+        where = f"loss_and_grads(W, v, X, t) with W: {_shape_str(W.shape)}, X: {_shape_str(X.shape)}"
+        got = _call_student(where, loss_and_grads, _copy(W), _copy(v), _copy(X), _copy(t))
+        if not isinstance(got, (tuple, list)) or len(got) != 3:
+            raise GradingError(f"{where} should return (loss, dL/dW, dL/dv).")
+        loss = _floats(_as_array(got[0], where))
+        want = _mlp_loss(W, v, X, t)
+        if len(loss) != 1 or not abs(loss[0] - want) <= 1e-8 * (1 + abs(want)):
+            raise GradingError(f"{where}: the loss is {loss}; the mean logistic loss is "
+                               f"{want:.8g}. Did you average over the batch?")
+        _check_gradient_list(where, got[1:], ("dL/dW", "dL/dv"),
+                             lambda W, v: _array(_mlp_loss(W, v, X, t)), (W, v), rng)
+    return True
+
+
+def make_rings(n, seed):
+    """Two classes in the plane: a disc (label 1) inside a ring (label 0); features [x1, x2, 1]."""
+    rng = _default_rng(seed)
+    label = (rng.random(n) < 0.5).astype(float)
+    radius = label * rng.uniform(0.0, 1.0, n) + (1 - label) * rng.uniform(1.5, 2.5, n)
+    angle = rng.uniform(0.0, 2 * _math.pi, n)
+    X = _empty((n, 3))
+    X[:, 0] = radius * _cos(angle)
+    X[:, 1] = radius * _sin(angle)
+    X[:, 2] = 1.0
+    return X, label
+
+
+def check_mlp_classifier(train_mlp, seed=None):
+    """train_mlp(X, t) -> (W, v) separating rings drawn now: accuracy >= 0.9 on fresh points."""
+    s = _seed(seed)
+    X_all, t_all = make_rings(700, s)
+    X, t, X_test, t_test = X_all[:200], t_all[:200], X_all[200:], t_all[200:]
+    where = "train_mlp(X, t) on 200 freshly drawn ring points"
+    got = _call_student(where, train_mlp, _copy(X), _copy(t))
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise GradingError(f"{where} should return the trained (W, v).")
+    W, v = _as_array(got[0], where), _as_array(got[1], where)
+    if W.ndim != 2 or W.shape[1] != 3 or v.shape != (W.shape[0],):
+        raise GradingError(f"{where} returned W: {_shape_str(W.shape)}, v: {_shape_str(v.shape)}; "
+                           f"expected W: (hidden, 3) and v: (hidden,).")
+    z = _matmul(_sigmoid(_matmul(X_test, W.T)), v)
+    accuracy = _fsum(_floats((z > 0) == (t_test > 0.5))) / len(t_test)
+    if not accuracy >= 0.9:
+        raise GradingError(f"{where}: the trained model classifies {accuracy:.1%} of new points "
+                           f"correctly; at least 90% is needed. Check the gradients first, then "
+                           f"the learning rate and the number of steps.")
+    return True
+
+
+def make_blobs(n, seed, classes=3):
+    """Points in the plane around `classes` well separated centres, with integer labels."""
+    rng = _default_rng(seed)
+    start = float(rng.uniform(0, 2 * _math.pi))
+    centres = _empty((classes, 2))
+    for k in range(classes):
+        centres[k] = (3.0 * _math.cos(start + 2 * _math.pi * k / classes),
+                      3.0 * _math.sin(start + 2 * _math.pi * k / classes))
+    labels = rng.integers(0, classes, size=n)
+    X = centres[labels] + 0.7 * rng.standard_normal((n, 2))
+    return X, labels
+
+
+def check_softmax_classifier(train_classifier, seed=None):
+    """train_classifier(X, labels, classes) -> (W1, b1, W2, b2): >= 90% on fresh points."""
+    s = _seed(seed)
+    X_all, labels_all = make_blobs(550, s)  # one draw: the same centres for both parts
+    X, labels, X_test, labels_test = X_all[:150], labels_all[:150], X_all[150:], labels_all[150:]
+    where = "train_classifier(X, labels, 3) on 150 freshly drawn points"
+    got = _call_student(where, train_classifier, _copy(X), labels.copy(), 3, refuse=(),
+                        numerical=False)
+    if not isinstance(got, (tuple, list)) or len(got) != 4:
+        raise GradingError(f"{where} should return the trained (W1, b1, W2, b2).")
+    W1, b1, W2, b2 = (_as_array(p, where) for p in got)
+    try:
+        logits = _linear(W2, _sigmoid(_linear(W1, X_test, b1)), b2)
+    except Exception:  # noqa: BLE001
+        raise GradingError(f"{where}: the returned parameters' shapes do not fit together: "
+                           f"W1 {_shape_str(W1.shape)}, b1 {_shape_str(b1.shape)}, "
+                           f"W2 {_shape_str(W2.shape)}, b2 {_shape_str(b2.shape)}.") from None
+    if logits.shape != (len(labels_test), 3):
+        raise GradingError(f"{where}: the model gives logits of shape {logits.shape}, "
+                           f"expected (n, 3).")
+    predicted = logits.argmax(axis=1)
+    accuracy = _fsum(_floats(predicted == labels_test)) / len(labels_test)
+    if not accuracy >= 0.9:
+        raise GradingError(f"{where}: the trained model classifies {accuracy:.1%} of new points "
+                           f"correctly; at least 90% is needed.")
+    return True
+
+
+# ---------------------------------------------------------------------------------------
+# Looking for tampering
+# ---------------------------------------------------------------------------------------
+
+_SUSPICIOUS = ("minigrad.grading", "grading", "sys.modules", "builtins", "__code__",
+               "__builtins__", "__globals__", "importlib", "ctypes", "gc.get_referents",
+               "make_vjp", "make_jvp")
+
+
+def audit_source(text):
+    """Names in a student's code that could be used to tamper with grading, for a human to read."""
+    return [name for name in _SUSPICIOUS if name in text]
