@@ -11,7 +11,7 @@ the one-line description of a node live here.
 """
 
 import numpy as np
-from matplotlib.figure import Figure
+import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
 
@@ -242,7 +242,8 @@ def draw_graph(graph, *, show_adjoints=True, highlight=None, ax=None, names=None
     if ax is None:
         size = (max(3.0, _INCH_PER_UNIT * (x_hi - x_lo)) + 0.2,
                 max(1.5, _INCH_PER_UNIT * (y_hi - y_lo)) + (0.45 if title else 0.2))
-        fig = Figure(figsize=size, layout="constrained")
+        fig = plt.figure(figsize=size, layout="constrained")
+        plt.close(fig)  # the caller shows it (last expression of a cell); pyplot must not
         ax = fig.add_subplot()
     else:
         fig = ax.figure
