@@ -288,7 +288,7 @@ def draw_graph(graph, *, show_adjoints=True, highlight=None, ax=None, names=None
                 wx, wy = xy(key)
                 points += [(wx - w / 2, wy), (wx + w / 2, wy)]
             points.append(end)
-            _draw_route(ax, points)
+            _draw_route(ax, points, emphasised=node.id == highlight)
 
     for node in graph.nodes:
         x, y = xy(node.id)
@@ -320,14 +320,15 @@ def draw_graph(graph, *, show_adjoints=True, highlight=None, ax=None, names=None
     return fig
 
 
-def _draw_route(ax, points):
-    """An arrow along straight segments through ``points``."""
-    if len(points) == 2:
-        verts, codes = points, [Path.MOVETO, Path.LINETO]
-    else:
-        verts, codes = points, [Path.MOVETO] + [Path.LINETO] * (len(points) - 1)
-    arrow = FancyArrowPatch(path=Path(verts, codes), arrowstyle="-|>", mutation_scale=11,
-                            color="#7a7a7a", lw=1.1, shrinkA=1, shrinkB=1, zorder=1)
+def _draw_route(ax, points, emphasised=False):
+    """An arrow along straight segments through ``points``. Emphasised arrows are the
+    ones the backward pass is sending adjoints back along at the highlighted node."""
+    codes = [Path.MOVETO] + [Path.LINETO] * (len(points) - 1)
+    arrow = FancyArrowPatch(path=Path(points, codes), arrowstyle="-|>",
+                            mutation_scale=13 if emphasised else 11,
+                            color=_HIGHLIGHT_EDGE if emphasised else "#7a7a7a",
+                            lw=2.2 if emphasised else 1.1, shrinkA=1, shrinkB=1,
+                            zorder=2 if emphasised else 1)
     ax.add_patch(arrow)
 
 

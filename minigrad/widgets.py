@@ -117,7 +117,7 @@ class BackwardStepper:
         self.slider = widgets.IntSlider(value=0, min=0, max=self.n_steps, step=1,
                                         description="step", continuous_update=False)
         self.text = widgets.HTML()
-        self.image = widgets.Image(format="png")
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
         self.prev_button.on_click(lambda _button: self.prev())
         self.next_button.on_click(lambda _button: self.next())
         self.slider.observe(self._on_slider, names="value")

@@ -175,3 +175,11 @@ def test_draw_function_traces_then_draws():
     assert "t0 = W @ x" in headers and "t2 = tanh(t1)" in headers
     texts = adjoint_texts(fig)
     assert texts[0] == "∂t4/∂W = array(3, 4)"   # too big to print: the shape instead
+
+
+def test_highlight_emphasises_the_arrows_into_the_node():
+    g = diamond_graph()
+    arrows = [p for p in draw_graph(g, highlight=2).axes[0].patches if isinstance(p, FancyArrowPatch)]
+    widths = sorted(p.get_linewidth() for p in arrows)
+    # multiply (node 2) has two arguments: exactly its two incoming arrows stand out
+    assert widths[-1] == widths[-2] > widths[-3] == widths[0]
