@@ -226,7 +226,8 @@ def draw_graph(graph, *, show_adjoints=True, highlight=None, ax=None, names=None
             adj = getattr(node, "adjoint", None)
             lines[node.id] = (_fit(node_expression(graph, node.id, names), _MAX_CHARS),
                               _fit("value " + format_array(node.value), _MAX_CHARS),
-                              _fit(f"∂{out_name}/∂{names[node.id]} = " + format_array(adj), _MAX_CHARS))
+                              _fit(f"∂{out_name}/∂{names[node.id]} = " + format_array(adj),
+                                   _MAX_CHARS))
     widest = max(len(t) for texts in lines.values() for t in texts)
 
     depth, row, routes, columns = _layout(graph)

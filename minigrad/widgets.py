@@ -52,12 +52,14 @@ def step_explanation(graph, node_id, names=None):
     name = names[node_id]
     adj = format_array(node.adjoint)
     if node_id == graph.output:
-        head = f"Start at the output {node_expression(graph, node_id, names)}: ∂{out}/∂{out} = 1 (the seed)."
+        head = (f"Start at the output {node_expression(graph, node_id, names)}: "
+                f"∂{out}/∂{out} = 1 (the seed).")
     elif node.op == "input":
         return (f"{name} is an input: every path has reached it, so its adjoint "
                 f"∂{out}/∂{name} = {adj} is the gradient with respect to {name}.")
     else:
-        head = f"Visit {node_expression(graph, node_id, names)}: its adjoint is complete, ∂{out}/∂{name} = {adj}."
+        head = (f"Visit {node_expression(graph, node_id, names)}: its adjoint is complete, "
+                f"∂{out}/∂{name} = {adj}.")
     if node.op in ("input", "const") or not node.parents:
         return head
     parents = [graph.nodes[p] for p in node.parents]
@@ -112,12 +114,14 @@ class BackwardStepper:
         self.step = 0
         self.figure = None
 
-        self.prev_button = widgets.Button(description="◀ Prev", layout=widgets.Layout(width="90px"))
-        self.next_button = widgets.Button(description="Next ▶", layout=widgets.Layout(width="90px"))
+        narrow = widgets.Layout(width="90px")
+        self.prev_button = widgets.Button(description="◀ Prev", layout=narrow)
+        self.next_button = widgets.Button(description="Next ▶", layout=narrow)
         self.slider = widgets.IntSlider(value=0, min=0, max=self.n_steps, step=1,
                                         description="step", continuous_update=False)
         self.text = widgets.HTML()
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+        self.image = widgets.Image(format="png",
+                                   layout=widgets.Layout(max_width="100%", height="auto"))
         self.prev_button.on_click(lambda _button: self.prev())
         self.next_button.on_click(lambda _button: self.next())
         self.slider.observe(self._on_slider, names="value")
@@ -179,7 +183,8 @@ class BackwardStepper:
         buf = io.BytesIO()
         self.figure.savefig(buf, format="png", dpi=self.dpi)
         self.image.value = buf.getvalue()
-        self.text.value = f"<div style='font-family:monospace'>{_html_escape(self.explanation)}</div>"
+        self.text.value = (f"<div style='font-family:monospace'>"
+                           f"{_html_escape(self.explanation)}</div>")
         self.prev_button.disabled = self.step == 0
         self.next_button.disabled = self.step == self.n_steps
 

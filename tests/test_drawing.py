@@ -179,7 +179,8 @@ def test_draw_function_traces_then_draws():
 
 def test_highlight_emphasises_the_arrows_into_the_node():
     g = diamond_graph()
-    arrows = [p for p in draw_graph(g, highlight=2).axes[0].patches if isinstance(p, FancyArrowPatch)]
+    patches = draw_graph(g, highlight=2).axes[0].patches
+    arrows = [p for p in patches if isinstance(p, FancyArrowPatch)]
     widths = sorted(p.get_linewidth() for p in arrows)
     # multiply (node 2) has two arguments: exactly its two incoming arrows stand out
     assert widths[-1] == widths[-2] > widths[-3] == widths[0]
