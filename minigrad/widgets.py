@@ -45,7 +45,8 @@ _CONTRIBUTIONS = {
 
 
 def step_explanation(graph, node_id, names=None):
-    """One or two lines saying what the backward pass does when it visits ``node_id``."""
+    """What the backward pass does when it visits ``node_id``: a line about the node, then
+    one line per parent saying what is added to that parent's adjoint."""
     names = node_names(graph, names)
     node = graph.nodes[node_id]
     out = names[graph.output]
@@ -86,8 +87,8 @@ def step_explanation(graph, node_id, names=None):
             text = target + f"VJP of {node.op} applied to {g_name}"
         pushes.append(text)
     if not pushes:
-        return head + " Its arguments are constants: nothing to push."
-    return head + " Push it to the parents: " + ";  ".join(pushes) + "."
+        return head + "\nIts arguments are constants: nothing to push."
+    return head + "\nPush it to the parents:\n" + "\n".join("    " + p for p in pushes)
 
 
 def _elementwise(node, parents):
@@ -183,7 +184,7 @@ class BackwardStepper:
         buf = io.BytesIO()
         self.figure.savefig(buf, format="png", dpi=self.dpi)
         self.image.value = buf.getvalue()
-        self.text.value = (f"<div style='font-family:monospace'>"
+        self.text.value = (f"<div style='font-family:monospace; white-space:pre-wrap'>"
                            f"{_html_escape(self.explanation)}</div>")
         self.prev_button.disabled = self.step == 0
         self.next_button.disabled = self.step == self.n_steps
