@@ -556,7 +556,6 @@ def check_vjp_maker(op_name, maker, argnum=0, seed=None, label=None):
     what = label or f"your VJP maker for {op.name}'s argument {argname}"
     for args, kwargs in op.cases(rng, seed is not None):
         _check_vjp_case(op, maker, argnum, args, kwargs, rng, what)
-    return True
 
 
 def _check_vjp_case(op, maker, argnum, args, kwargs, rng, what):
@@ -581,7 +580,6 @@ def _check_vjp_case(op, maker, argnum, args, kwargs, rng, what):
         tol = 1e-6 * (_norm(got) * _norm(u) + _norm(g) * _norm(jvp)) + 1e-9
         if abs(lhs - rhs) > tol:
             _explain_vjp_failure(op, vjp_fn, argnum, args, kwargs, g, got, rng, where)
-    return True
 
 
 def _explain_vjp_failure(op, vjp_fn, argnum, args, kwargs, g, got, rng, where):
@@ -625,7 +623,6 @@ def check_jvp_rule(op_name, rule, argnum=0, seed=None, label=None):
             raise GradingError(f"{where} gives the same result for two different tangents: it "
                                f"ignores the tangent. A JVP computes J t, so t must appear in it.")
         raise GradingError(_explain_values(where, got, expected))
-    return True
 
 
 def check_logsumexp_forward(logsumexp, seed=None):
@@ -649,7 +646,6 @@ def check_logsumexp_forward(logsumexp, seed=None):
                                    f"before taking exp.")
             if not _close(got, want, 1e-10):
                 raise GradingError(_explain_values(where, got, want))
-    return True
 
 
 def check_vjp_stability(maker, seed=None):
@@ -674,7 +670,6 @@ def check_vjp_stability(maker, seed=None):
                     _explain_values(where, got, expected)
                     + " Compute exp(x - ans) rather than exp(x) / exp(ans): ans is the log "
                       "of the sum, so exp(x - ans) is the softmax and never overflows.")
-    return True
 
 
 def check_registered_vjp(primitive, op_name, seed=0):
@@ -701,7 +696,6 @@ def check_registered_vjp(primitive, op_name, seed=0):
                     f"{where}: the cotangent of {argname} is wrong. mg.defvjp takes one maker "
                     f"per argument, in the order of the arguments {op.argnames}: check the "
                     f"order in your mg.defvjp call.")
-    return True
 
 
 def check_registered_jvp(primitive, op_name, seed=0):
@@ -728,7 +722,6 @@ def check_registered_jvp(primitive, op_name, seed=0):
                 f"{where}: the output tangent is wrong. mg.defjvp takes one rule per "
                 f"argument, in the order of the arguments {op.argnames}: check the order in "
                 f"your mg.defjvp call.")
-    return True
 
 
 # ---------------------------------------------------------------------------------------
@@ -775,7 +768,6 @@ def check_difference_quotients(forward, backward, central, seed=None):
                 hint = f" That is the value of {others[0]}." if others else ""
                 raise GradingError(f"{where} returned {got:.10g}; the formula gives "
                                    f"{want:.10g}.{hint}")
-    return True
 
 
 def _random_array_function(rng, shape):
@@ -806,7 +798,6 @@ def check_numerical_gradient(numerical_gradient, seed=None):
             raise GradingError(_explain_shape(where, got.shape, want.shape, ()))
         if not _close(got, want, 1e-5, 1e-7):
             raise GradingError(_explain_values(where, got, want))
-    return True
 
 
 def check_numerical_jacobian(numerical_jacobian, seed=None):
@@ -836,7 +827,6 @@ def check_numerical_jacobian(numerical_jacobian, seed=None):
                                f"shape f(x).shape + x.shape = {_shape_str(want.shape)}.")
         if not _close(got, want, 1e-5, 1e-7):
             raise GradingError(_explain_values(where, got, want))
-    return True
 
 
 def _rel_error_formula(a, b):
@@ -862,7 +852,6 @@ def check_rel_error(rel_error, seed=None):
             raise GradingError(f"{where} returned {got:.6g}, the definition gives {want:.6g}. "
                                f"Divide entry by entry, by max(1e-8, |a| + |b|), then take "
                                f"the largest ratio.")
-    return True
 
 
 def _slope(hs, errors):
@@ -891,7 +880,6 @@ def check_convergence_order(convergence_order, seed=None):
         if not _misfinite(got) or abs(got - want) > 1e-6 * (1 + abs(want)):
             raise GradingError(f"{where} returned {got:.6g}; the least-squares slope of "
                                f"log(error) against log(h) is {want:.6g}.")
-    return True
 
 
 def check_observed_orders(observed_orders, seed=None):
@@ -916,7 +904,6 @@ def check_observed_orders(observed_orders, seed=None):
                     f"{name} difference has order {order:g}. Use steps where the truncation "
                     f"error dominates (about 1e-1 to 1e-3): for much smaller h, rounding "
                     f"error takes over.")
-    return True
 
 
 # ---------------------------------------------------------------------------------------
@@ -970,7 +957,6 @@ def check_jacobian_builder(builder, mode, seed=None):
                                f"(outputs first).")
         if not _close(got, want, 1e-5, 1e-7):
             raise GradingError(_explain_values(where, got, want))
-    return True
 
 
 def check_transpose_identity(transpose_identity, seed=None):
@@ -994,7 +980,6 @@ def check_transpose_identity(transpose_identity, seed=None):
         if not abs(value[0] - want) <= 1e-5 * (1 + abs(want)):
             raise GradingError(f"{where}: {name} is {value[0]:.6g}; central differences give "
                                f"{want:.6g}.")
-    return True
 
 
 def check_choose_mode(choose_mode, seed=None):
@@ -1010,7 +995,6 @@ def check_choose_mode(choose_mode, seed=None):
             raise GradingError(
                 f"choose_mode({n_in}, {n_out}) returned {got!r}. A Jacobian of f: R^{n_in} -> "
                 f"R^{n_out} costs {n_in} JVPs (one per input) or {n_out} VJPs (one per output).")
-    return True
 
 
 # ---------------------------------------------------------------------------------------
@@ -1044,7 +1028,6 @@ def _check_gradient_list(where, got, names, f, args, rng):
                     e[j] = 1.0
                     flat[j] = _floats(_directional(f, args, {}, i, e.reshape(args[i].shape)))[0]
                 raise GradingError(_explain_values(what, arr, full))
-    return True
 
 
 def check_mlp_gradients(mlp_gradients, seed=None):
@@ -1058,7 +1041,6 @@ def check_mlp_gradients(mlp_gradients, seed=None):
         got = _call_student(where, mlp_gradients, _copy(W), _copy(v), _copy(x))
         _check_gradient_list(where, got, ("dz/dW", "dz/dv", "dz/dx"),
                              lambda W, v, x: _array(_mlp_z(W, v, x)), (W, v, x), rng)
-    return True
 
 
 def _mlp_loss(W, v, X, t):
@@ -1087,7 +1069,6 @@ def check_mlp_loss_and_grads(loss_and_grads, seed=None):
                                f"{want:.8g}. Did you average over the batch?")
         _check_gradient_list(where, got[1:], ("dL/dW", "dL/dv"),
                              lambda W, v: _array(_mlp_loss(W, v, X, t)), (W, v), rng)
-    return True
 
 
 def make_rings(n, seed):
@@ -1122,7 +1103,6 @@ def check_mlp_classifier(train_mlp, seed=None):
         raise GradingError(f"{where}: the trained model classifies {accuracy:.1%} of new points "
                            f"correctly; at least 90% is needed. Check the gradients first, then "
                            f"the learning rate and the number of steps.")
-    return True
 
 
 def make_blobs(n, seed, classes=3):
@@ -1163,7 +1143,6 @@ def check_softmax_classifier(train_classifier, seed=None):
     if not accuracy >= 0.9:
         raise GradingError(f"{where}: the trained model classifies {accuracy:.1%} of new points "
                            f"correctly; at least 90% is needed.")
-    return True
 
 
 # ---------------------------------------------------------------------------------------
