@@ -38,7 +38,7 @@ _CONTRIBUTIONS = {
     "sin": (("{g} * cos({a})", lambda g, t, a: g * np.cos(a)),),
     "cos": (("{g} * (-sin({a}))", lambda g, t, a: -g * np.sin(a)),),
     "tanh": (("{g} * (1 - {t}**2)", lambda g, t, a: g * (1 - t**2)),),
-    "matmul": (("{g} @ {b}.T", None), ("{a}.T @ {g}", None)),
+    "matmul": (("{g} @ {b}ᵀ", None), ("{a}ᵀ @ {g}", None)),   # vectors read as columns
     "sum": (("{g} broadcast to the shape of {a}", None),),
     "mean": (("{g} / size, broadcast to the shape of {a}", None),),
 }

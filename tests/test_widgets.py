@@ -110,3 +110,15 @@ def test_widget_is_displayable(graph):
     st = BackwardStepper(graph)
     bundle = st._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_explanation_of_a_matrix_op_states_the_rule_without_numbers():
+    def layer(W, x):
+        return mnp.sum(W @ x)
+
+    g = mg.trace_graph(layer, np.ones((2, 3)), np.arange(3.0))
+    matmul = next(n for n in g.nodes if n.op == "matmul")
+    text = step_explanation(g, matmul.id)
+    assert "adjoint(W) += adjoint(t0) @ xᵀ" in text
+    assert "adjoint(x) += Wᵀ @ adjoint(t0)" in text
+    assert "=" not in text.split("adjoint(W) +=")[1].split("\n")[0]   # no number for a non-elementwise op
