@@ -118,6 +118,9 @@ class Primitive:
         return self if obj is None else types.MethodType(self, obj)
 
     def __call__(self, *args, **kwargs):
+        # The innermost trace among the arguments handles this call: its boxes are
+        # unwrapped, the primitive runs again on the values (where any outer trace gets
+        # its turn), and the innermost trace wraps the result with its node.
         top = None
         for arg in args:
             if isinstance(arg, Box) and (top is None or arg._trace.level > top.level):
