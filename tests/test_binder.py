@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,31 @@ def test_postbuild_is_an_executable_script_that_stops_on_errors_and_installs_the
                           capture_output=True, text=True).stdout.split()
     if mode:  # tracked: the executable bit must be in the commit, not only on this disk
         assert mode[0] == "100755", f"git stores binder/postBuild with mode {mode[0]}"
+
+
+BINDER_LINK = re.compile(
+    r"https://mybinder\.org/v2/gh/([\w.-]+/[\w.-]+)/([\w.-]+)/?\?urlpath=lab/tree/([^)\s\"'>]+)")
+BADGE = re.compile(r"\[!\[[^\]]*\]\(https://mybinder\.org/badge_logo\.svg\)\]\((https://mybinder[^)]+)\)")
+
+
+def test_readme_opens_the_first_lecture_and_every_problem_set_on_binder():
+    readme = (ROOT / "README.md").read_text()
+    badge = BADGE.search(readme)
+    assert badge, "README.md needs a Binder badge (see docs/binder.md for the text)"
+    links = BINDER_LINK.findall(readme)
+    assert len({(repo, ref) for repo, ref, _ in links}) == 1, (
+        f"the Binder links point at different repositories or refs: {links}")
+    targets = [urllib.parse.unquote(path) for _, _, path in links]
+    for target in targets:
+        assert (ROOT / target).is_file(), f"README.md links to {target} on Binder, which does not exist"
+
+    first_lecture = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "lectures").glob("*.ipynb"))[0]
+    badge_target = urllib.parse.unquote(BINDER_LINK.search(badge.group(1)).group(3))
+    assert badge_target == first_lecture, f"the badge opens {badge_target}, not {first_lecture}"
+    problem_sets = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "assignments").glob("*/*.ipynb"))
+    assert problem_sets, "no student notebooks found in assignments/<ps>/"
+    missing = [ps for ps in problem_sets if ps not in targets]
+    assert not missing, f"README.md has no Binder link for {missing}"
 
 
 # ---------------------------------------------------------------------------------------
