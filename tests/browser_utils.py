@@ -264,14 +264,19 @@ def wait_until_run(page, expected: int, timeout: float) -> list[str]:
     return page.evaluate(PROMPTS)
 
 
-def save(page, server: LabServer, relpath: str, timeout: float = 20) -> dict:
-    """Save with Ctrl+S and return the notebook as the server now has it on disk."""
+def save(page, server: LabServer, relpath: str, executed: int, timeout: float = 20) -> dict:
+    """Save with Ctrl+S and return the notebook as the server has it on disk, once that
+    copy holds the `executed` cells the page shows as run."""
     page.click(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
     page.keyboard.press("Escape")
     page.keyboard.press("Control+s")
-    page.wait_for_function(
-        "() => !document.querySelector('.jp-mod-current.jp-mod-dirty')", timeout=timeout * 1000)
-    return server.saved_notebook(relpath)
+    deadline = time.monotonic() + timeout
+    while True:
+        notebook = server.saved_notebook(relpath)
+        ran = sum(1 for c in notebook["cells"] if c["cell_type"] == "code" and c.get("execution_count"))
+        if ran >= executed or time.monotonic() > deadline:
+            return notebook
+        time.sleep(0.25)
 
 
 def error_outputs(notebook: dict) -> list[str]:

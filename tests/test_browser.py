@@ -105,10 +105,10 @@ def _run_lecture(page, lab, lecture: str) -> dict:
         bu.run_all(page)
         expected = bu.code_cells_to_run(_stored(lecture))
         prompts = bu.wait_until_run(page, expected, timeout=LECTURE_SECONDS)
-        saved = bu.save(page, lab, lecture)
+        ran = sum(1 for p in prompts if p[1:-2].isdigit())
+        saved = bu.save(page, lab, lecture, executed=ran)
         errors = bu.error_outputs(saved)
         assert not errors, f"{lecture} shows error outputs after Run All:\n" + "\n".join(errors)
-        ran = sum(1 for p in prompts if p[1:-2].isdigit())
         assert ran == expected, (
             f"{lecture}: {ran} of {expected} code cells ran after Run All (prompts: {prompts}); "
             f"the server log ends with:\n{lab.log()}")
