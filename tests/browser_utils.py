@@ -132,11 +132,11 @@ class LabServer:
             "--ServerApp.password=", "--allow-root", "--no-browser",
             f"--ServerApp.root_dir={self.root}",
         ]
-        log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(
-            command, cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                command, cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
