@@ -44,6 +44,11 @@ _CONTRIBUTIONS = {
 }
 
 
+# Elementwise binary operations broadcast; their VJPs sum the cotangent back down
+# (mg.unbroadcast) to the shape of an argument that was broadcast.
+_BROADCASTING = {"add", "subtract", "multiply", "divide", "power", "maximum", "minimum"}
+
+
 def step_explanation(graph, node_id, names=None):
     """What the backward pass does when it visits ``node_id``: a line about the node, then
     one line per parent saying what is added to that parent's adjoint."""
@@ -76,13 +81,15 @@ def step_explanation(graph, node_id, names=None):
         if rules is not None and k < len(rules):
             template, numeric = rules[k]
             text = target + template.format(**fill)
-            if numeric is not None and _elementwise(node, parents):
+            if numeric is not None and _same_shape(node, parent):
                 try:
                     with np.errstate(all="ignore"):
                         value = numeric(node.adjoint, node.value, *(p.value for p in parents))
                     text += f" = {format_array(value)}"
                 except Exception:  # a rule we cannot evaluate here is still worth stating
                     pass
+            elif np.shape(parent.value) != np.shape(node.value) and node.op in _BROADCASTING:
+                text += f", summed down to {names[parent.id]}'s shape {np.shape(parent.value)}"
         else:
             text = target + f"VJP of {node.op} applied to {g_name}"
         pushes.append(text)
@@ -91,9 +98,10 @@ def step_explanation(graph, node_id, names=None):
     return head + "\nPush it to the parents:\n" + "\n".join("    " + p for p in pushes)
 
 
-def _elementwise(node, parents):
+def _same_shape(node, parent):
+    """The numeric contribution is exact only when no broadcasting has to be summed out."""
     shape = np.shape(node.value)
-    return all(np.shape(p.value) == shape for p in parents) and np.shape(node.adjoint) == shape
+    return np.shape(parent.value) == shape and np.shape(node.adjoint) == shape
 
 
 class BackwardStepper:

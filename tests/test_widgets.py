@@ -122,3 +122,19 @@ def test_explanation_of_a_matrix_op_states_the_rule_without_numbers():
     assert "adjoint(W) += adjoint(t0) @ xᵀ" in text
     assert "adjoint(x) += Wᵀ @ adjoint(t0)" in text
     assert "=" not in text.split("adjoint(W) +=")[1].split("\n")[0]   # no number for a non-elementwise op
+
+
+def test_numbers_only_where_no_broadcasting_is_summed_out():
+    def scaled(x, b):
+        return mnp.sum((x * b) ** 2)
+
+    x, b = np.array([1.0, 2.0, 3.0]), 2.0
+    g = mg.trace_graph(scaled, x, b)
+    multiply = next(n for n in g.nodes if n.op == "multiply")
+    lines = step_explanation(g, multiply.id).splitlines()
+    to_x = next(line for line in lines if "adjoint(x) +=" in line)
+    to_b = next(line for line in lines if "adjoint(b) +=" in line)
+    # x has the product's shape: its share is adjoint(t0) * b = 2 (x b) * b, elementwise
+    assert to_x.endswith("= [8, 16, 24]")
+    # b was broadcast: its share still has to be summed, so no number is claimed
+    assert to_b.strip() == "adjoint(b) += adjoint(t0) * x, summed down to b's shape ()"
