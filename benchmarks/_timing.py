@@ -1,0 +1,68 @@
+"""Timing shared by the benchmarks: contestants interleaved within one run, medians.
+
+Why interleave?  On a shared machine the speed drifts (other jobs, CPU frequency,
+caches). Timing contestant A for a minute and then B for a minute lets that drift land
+on one of them. Alternating them repetition by repetition, and rotating who goes first,
+exposes both to the same conditions; the ratio of each repetition's pair is then taken,
+and the median of those ratios ignores the odd repetition that was interrupted.
+
+Why one BLAS thread?  The MLP step is mostly matrix products. With several threads its
+time depends on how many cores happen to be free, and the ratios would measure the
+machine rather than the library's overhead. This module must be imported, and
+`single_thread_blas()` called, before numpy is imported: BLAS reads the variables once,
+when it loads.
+"""
+import os
+import statistics
+import time
+
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def single_thread_blas():
+    """Ask every BLAS numpy may use for one thread (call before importing numpy)."""
+    for name in THREAD_VARIABLES:
+        os.environ[name] = "1"
+
+
+def interleaved(contestants, repeats=15, number=1, warmup=1):
+    """Time each zero-argument callable in `contestants` (name -> callable).
+
+    Every repetition runs each contestant `number` times in a row, in an order rotated
+    by one each repetition. Returns name -> list of seconds per call, one per repetition.
+    """
+    names = list(contestants)
+    for fun in contestants.values():
+        for _ in range(warmup):
+            fun()
+    times = {name: [] for name in names}
+    for rep in range(repeats):
+        k = rep % len(names)
+        for name in names[k:] + names[:k]:
+            fun = contestants[name]
+            start = time.perf_counter()
+            for _ in range(number):
+                fun()
+            times[name].append((time.perf_counter() - start) / number)
+    return times
+
+
+def median(times):
+    return statistics.median(times)
+
+
+def paired_ratio(times, numerator, denominator):
+    """Median over repetitions of time[numerator] / time[denominator] in the same repetition."""
+    return statistics.median(a / b for a, b in zip(times[numerator], times[denominator]))
+
+
+def verdict(value, goal):
+    return "ok" if value <= goal else "MISSED"
+
+
+def format_seconds(seconds):
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds * 1e6:.1f} us"

@@ -1,0 +1,83 @@
+"""Run every benchmark in one process and print the ratios beside their goals.
+
+    python benchmarks/run_all.py            # full sizes, about a minute
+    python benchmarks/run_all.py --quick    # tiny sizes: checks that everything runs
+
+The table is also written to benchmarks/results/latest.txt (not committed).
+"""
+import _timing   # first: when run as a script, it must set the BLAS threads before numpy loads
+
+if __name__ == "__main__":
+    _timing.single_thread_blas()
+
+import argparse
+import datetime
+import os
+import pathlib
+import platform
+
+import numpy as np
+
+import grad_overhead
+import mlp_step
+import op_overhead
+
+QUICK = {"batch": 8, "n_in": 12, "n_hidden": 6, "n_out": 3}
+
+
+def run(quick=False, repeats=None):
+    sizes = QUICK if quick else {}
+    mlp = mlp_step.run(repeats=repeats or (3 if quick else 40), **sizes)
+    grad = grad_overhead.run(repeats=repeats or (3 if quick else 40), **sizes)
+    ops = op_overhead.run(links=50 if quick else op_overhead.LINKS,
+                          repeats=repeats or (3 if quick else 7))
+    return mlp, grad, ops
+
+
+def table(mlp, grad, ops, quick=False):
+    rows = [
+        ("MLP step: minigrad / hand-written numpy", mlp["minigrad/numpy"],
+         mlp_step.GOAL),
+        ("MLP step: minigrad / autograd", mlp["minigrad/autograd"], None),
+        ("MLP loss: time(grad f) / time(f)", grad["grad/f"], grad_overhead.GOAL),
+        (f"per-op overhead ({ops['ops']:,} scalar ops): minigrad / autograd",
+         ops["minigrad/autograd"], op_overhead.GOAL),
+    ]
+    width = max(len(r[0]) for r in rows)
+    lines = [f"{'benchmark':<{width}}  measured  goal     ",
+             f"{'-' * width}  --------  ---------"]
+    for name, value, goal in rows:
+        if goal is None:
+            lines.append(f"{name:<{width}}  {value:8.3f}  (for reference)")
+        else:
+            verdict = "-" if quick else _timing.verdict(value, goal)
+            lines.append(f"{name:<{width}}  {value:8.3f}  <= {goal:<5.2f}  {verdict}")
+    if quick:
+        lines.append("(--quick: tiny sizes, where overhead dominates; the ratios mean nothing)")
+    threads = ", ".join(f"{v}={os.environ.get(v)}" for v in _timing.THREAD_VARIABLES)
+    lines += ["",
+              "MLP step per call: " + ", ".join(
+                  f"{k} {_timing.format_seconds(t)}" for k, t in mlp["times"].items()),
+              "per scalar op (forward + backward): " + ", ".join(
+                  f"{k} {_timing.format_seconds(t)}" for k, t in ops["per op"].items()),
+              f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+              f"Python {platform.python_version()}, numpy {np.__version__}, "
+              f"{platform.machine()}; {threads}"]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, a smoke run")
+    parser.add_argument("--repeats", type=int, default=None)
+    args = parser.parse_args(argv)
+    text = table(*run(quick=args.quick, repeats=args.repeats), quick=args.quick)
+    print(text)
+    if not args.quick:
+        out = pathlib.Path(__file__).resolve().parent / "results" / "latest.txt"
+        out.parent.mkdir(exist_ok=True)
+        out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

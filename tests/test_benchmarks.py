@@ -1,0 +1,71 @@
+"""The benchmarks are run by hand; this runs each at a tiny size so that they never rot."""
+
+import pathlib
+import sys
+
+import pytest
+
+BENCHMARKS = pathlib.Path(__file__).resolve().parent.parent / "benchmarks"
+TINY = {"batch": 4, "n_in": 6, "n_hidden": 5, "n_out": 3}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def benchmarks_on_path():
+    sys.path.insert(0, str(BENCHMARKS))
+    yield
+    sys.path.remove(str(BENCHMARKS))
+
+
+def test_mlp_step_contestants_agree_and_are_timed():
+    import mlp_step
+    result = mlp_step.run(repeats=2, **TINY)
+    assert set(result["times"]) == {"minigrad", "numpy", "autograd"}
+    assert all(t > 0 for t in result["times"].values())
+    assert result["disagreement"] < 1e-10
+    assert result["minigrad/numpy"] > 0 and result["minigrad/autograd"] > 0
+    assert "minigrad / numpy" in mlp_step.report(result)
+
+
+def test_mlp_step_full_size_gradients_agree():
+    # Timing is by hand, but the three contestants must compute the same thing at the
+    # size that is timed.
+    import mlp_step
+    params, X, Y = mlp_step.make_problem(batch=16)
+    assert [p.shape for p in params] == [(784, 256), (256,), (256, 10), (10,)]
+    assert mlp_step.check_agreement(params, X, Y) < 1e-10
+
+
+def test_grad_overhead_runs():
+    import grad_overhead
+    result = grad_overhead.run(repeats=2, **TINY)
+    assert result["grad/f"] > 1.0      # a gradient cannot be cheaper than the function
+    assert "grad f / f" in grad_overhead.report(result)
+
+
+def test_op_overhead_runs_and_agrees():
+    import op_overhead
+    result = op_overhead.run(links=30, repeats=2)
+    assert result["ops"] == 60
+    assert result["disagreement"] < 1e-12
+    assert "minigrad / autograd" in op_overhead.report(result)
+
+
+def test_deep_chain_does_not_recurse():
+    # The chain benchmark's full size must not hit Python's recursion limit.
+    import autograd
+    import op_overhead
+
+    import minigrad as mg
+    links = sys.getrecursionlimit() * 2
+    assert mg.grad(op_overhead.chain_minigrad)(0.3, links) == pytest.approx(
+        autograd.grad(op_overhead.chain_autograd)(0.3, links), rel=1e-12)
+
+
+def test_run_all_prints_the_table(capsys):
+    import run_all
+    run_all.main(["--quick"])
+    out = capsys.readouterr().out
+    for row in ("MLP step: minigrad / hand-written numpy", "time(grad f) / time(f)",
+                "per-op overhead"):
+        assert row in out
+    assert "ratios mean nothing" in out
