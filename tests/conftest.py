@@ -1,12 +1,9 @@
 """Shared test settings: a non-interactive matplotlib backend and a seeded generator."""
-import os
-
 import matplotlib
 import numpy as np
 import pytest
 
 matplotlib.use("Agg")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 SHAPES = [(), (4,), (3, 4)]
 
