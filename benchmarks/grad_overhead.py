@@ -25,7 +25,7 @@ from mlp_step import loss_and_grads_numpy, loss_minigrad, make_problem
 GOAL = 3.0           # time(grad f) / time(f)
 
 
-def run(repeats=40, **sizes):
+def run(repeats=40, clock=None, **sizes):
     params, X, Y = make_problem(**sizes)
     grad_f = mg.grad(loss_minigrad, argnums=(0, 1, 2, 3))
     contestants = {
@@ -33,7 +33,7 @@ def run(repeats=40, **sizes):
         "grad f": lambda: grad_f(*params, X, Y),
         "numpy backprop": lambda: loss_and_grads_numpy(*params, X, Y),
     }
-    times = _timing.interleaved(contestants, repeats=repeats)
+    times = _timing.interleaved(contestants, repeats=repeats, clock=clock)
     return {
         "times": {name: _timing.median(ts) for name, ts in times.items()},
         "grad/f": _timing.paired_ratio(times, "grad f", "f"),

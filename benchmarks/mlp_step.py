@@ -89,12 +89,12 @@ def check_agreement(params, X, Y):
     return worst
 
 
-def run(repeats=40, **sizes):
+def run(repeats=40, clock=None, **sizes):
     params, X, Y = make_problem(**sizes)
     disagreement = check_agreement(params, X, Y)
     contestants = {name: (lambda f=f: step(f, params, X, Y))
                    for name, f in LOSS_AND_GRADS.items()}
-    times = _timing.interleaved(contestants, repeats=repeats)
+    times = _timing.interleaved(contestants, repeats=repeats, clock=clock)
     return {
         "times": {name: _timing.median(ts) for name, ts in times.items()},
         "minigrad/numpy": _timing.paired_ratio(times, "minigrad", "numpy"),

@@ -37,7 +37,7 @@ def chain_autograd(x, links):
     return x
 
 
-def run(links=LINKS, repeats=7):
+def run(links=LINKS, repeats=7, clock=None):
     grad_minigrad = mg.grad(chain_minigrad)
     grad_autograd = autograd.grad(chain_autograd)
     x = 0.3
@@ -46,7 +46,7 @@ def run(links=LINKS, repeats=7):
         "minigrad": lambda: grad_minigrad(x, links),
         "autograd": lambda: grad_autograd(x, links),
     }
-    times = _timing.interleaved(contestants, repeats=repeats)
+    times = _timing.interleaved(contestants, repeats=repeats, clock=clock)
     medians = {name: _timing.median(ts) for name, ts in times.items()}
     return {
         "times": medians,

@@ -15,6 +15,7 @@ import datetime
 import os
 import pathlib
 import platform
+import time
 
 import numpy as np
 
@@ -25,16 +26,16 @@ import op_overhead
 QUICK = {"batch": 8, "n_in": 12, "n_hidden": 6, "n_out": 3}
 
 
-def run(quick=False, repeats=None):
+def run(quick=False, repeats=None, clock=None):
     sizes = QUICK if quick else {}
-    mlp = mlp_step.run(repeats=repeats or (3 if quick else 40), **sizes)
-    grad = grad_overhead.run(repeats=repeats or (3 if quick else 40), **sizes)
+    mlp = mlp_step.run(repeats=repeats or (3 if quick else 40), clock=clock, **sizes)
+    grad = grad_overhead.run(repeats=repeats or (3 if quick else 40), clock=clock, **sizes)
     ops = op_overhead.run(links=50 if quick else op_overhead.LINKS,
-                          repeats=repeats or (3 if quick else 7))
+                          repeats=repeats or (3 if quick else 7), clock=clock)
     return mlp, grad, ops
 
 
-def table(mlp, grad, ops, quick=False):
+def table(mlp, grad, ops, quick=False, clock="wall time"):
     rows = [
         ("MLP step: minigrad / hand-written numpy", mlp["minigrad/numpy"],
          mlp_step.GOAL),
@@ -62,7 +63,7 @@ def table(mlp, grad, ops, quick=False):
                   f"{k} {_timing.format_seconds(t)}" for k, t in ops["per op"].items()),
               f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
               f"Python {platform.python_version()}, numpy {np.__version__}, "
-              f"{platform.machine()}; {threads}"]
+              f"{platform.machine()}; {threads}; {clock}"]
     return "\n".join(lines)
 
 
@@ -70,8 +71,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, a smoke run")
     parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with this process's CPU time instead of wall time "
+                             "(steadier on a busy machine)")
     args = parser.parse_args(argv)
-    text = table(*run(quick=args.quick, repeats=args.repeats), quick=args.quick)
+    clock = time.process_time if args.cpu_time else None
+    text = table(*run(quick=args.quick, repeats=args.repeats, clock=clock), quick=args.quick,
+                 clock="CPU time" if args.cpu_time else "wall time")
     print(text)
     if not args.quick:
         out = pathlib.Path(__file__).resolve().parent / "results" / "latest.txt"
