@@ -1,0 +1,426 @@
+"""Grade every submission of one problem set, whatever state the notebooks are in.
+
+Run from the repository root (where nbgrader_config.py is)::
+
+    python -m course_tools.grade ps2_vjp_rules
+
+Submissions are read from ``submitted/<student>/<problem set>/``, as ``nbgrader collect``
+leaves them. Each one is first read and checked here (a file that is not a notebook scores
+0 and the batch goes on), then autograded by nbgrader with the preprocessors of
+:mod:`course_tools.preprocessors` in its pipeline. One line per student is printed as it
+finishes; each submission that needed attention gets one WARNING line saying why; a table
+of every student's score ends the run. See docs/grading_a_class.md.
+"""
+
+import argparse
+import json
+import logging
+import os
+import re
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+LOG = logging.getLogger("course_tools.grade")
+
+# Names in a student's cell that reach past the grading guard (the interpreter's internals,
+# IPython's hooks). Honest answers never need them; a person should read a cell that does.
+SUSPICIOUS = {
+    "sys.modules": r"\bsys\s*\.\s*modules\b",
+    "__code__": r"\b__code__\b",
+    "__globals__": r"\b__globals__\b",
+    "__closure__": r"\b__closure__\b",
+    "__builtins__": r"\b__builtins__\b",
+    "builtins": r"\bbuiltins\b",
+    "ctypes": r"\bctypes\b",
+    "gc": r"\bgc\s*\.\s*get_",
+    "get_ipython": r"\bget_ipython\b",
+    "importlib": r"\bimportlib\b",
+    "__import__": r"\b__import__\b",
+    "sys._getframe": r"\b_getframe\b",
+    "sys.settrace": r"\bset(trace|profile)\b",
+    "signal": r"\bsignal\s*\.\s*signal\b",
+}
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="python -m course_tools.grade",
+        description="Autograde every submission of one problem set with nbgrader, surviving "
+                    "broken and hostile notebooks, and print a per-student summary.")
+    p.add_argument("assignment", help="problem set to grade, e.g. ps2_vjp_rules")
+    p.add_argument("--student", action="append", default=[], metavar="ID",
+                   help="grade only this student (repeat for several); default: everyone "
+                        "in submitted/")
+    p.add_argument("--timeout", type=int, default=None, metavar="SECONDS",
+                   help="seconds one cell may run before it is interrupted "
+                        "(default: Execute.timeout in nbgrader_config.py)")
+    p.add_argument("--max-output", type=int, default=100_000, metavar="CHARS",
+                   help="characters of output kept per cell in the graded notebook and its "
+                        "feedback (default: 100000)")
+    p.add_argument("--max-notebook-size", type=float, default=100.0, metavar="MB",
+                   help="a submitted notebook larger than this is not graded (default: 100)")
+    p.add_argument("--config", action="append", default=[], metavar="FILE",
+                   help="extra nbgrader config file, loaded after nbgrader_config.py")
+    p.add_argument("--root", default=".", help="course directory (default: current directory)")
+    p.add_argument("--no-guard", action="store_true",
+                   help="run kernels without the grading guard (not recommended)")
+    p.add_argument("--json", metavar="FILE", help="also write the summary to FILE as JSON")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="print nbgrader's own log for every submission")
+    return p.parse_args(argv)
+
+
+# ------------------------------------------------------------------------------ reading
+
+def read_notebook(path, max_bytes):
+    """The notebook at ``path`` as a dict, or ``(None, why it cannot be graded)``."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return None, f"notebook is {size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB limit"
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, f"notebook cannot be read ({exc.strerror or exc})"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"notebook is not UTF-8 text (byte {exc.start})"
+    try:
+        nb = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, f"notebook is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+    except RecursionError:
+        return None, "notebook is not valid JSON (nested too deeply)"
+    if not isinstance(nb, dict) or nb.get("nbformat") != 4 or not isinstance(nb.get("cells"), list):
+        return None, "file is JSON but not a Jupyter notebook (nbformat 4 with a list of cells)"
+    for number, cell in enumerate(nb["cells"], 1):
+        if (not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw")
+                or not isinstance(cell.get("source", ""), (str, list))
+                or not isinstance(cell.get("metadata", {}), dict)):
+            return None, f"notebook is damaged: cell {number} is not a valid cell"
+    return nb, None
+
+
+def audit(nb, locked_ids):
+    """Names from SUSPICIOUS in the cells a student could edit."""
+    found = []
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") != "code" or (isinstance(meta, dict) and meta.get("grade_id") in locked_ids):
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        for name, pattern in SUSPICIOUS.items():
+            if name not in found and re.search(pattern, source):
+                found.append(name)
+    return found
+
+
+# ------------------------------------------------------------------------------ reasons
+
+def _names(items, total=None, kind="test"):
+    if total and len(items) == total and total > 2:
+        return f"all {total} {kind} cells"
+    quoted = [f"'{name}'" for name in items]
+    if len(quoted) > 4:
+        quoted = quoted[:3] + [f"{len(quoted) - 3} more"]
+    cells = f"{kind} cell" + ("s" if len(items) > 1 else "")
+    return cells + " " + (quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1])
+
+
+def _some(names, most=8):
+    if len(names) <= most:
+        return ", ".join(names)
+    return ", ".join(names[:most]) + f" and {len(names) - most} more"
+
+
+def describe(events):
+    """One sentence per kind of problem nbgrader's run reported for one notebook."""
+    from .preprocessors import _human
+    by_kind = {}
+    for kind, detail in events:
+        by_kind.setdefault(kind, []).append(detail)
+    totals = by_kind.get("totals", [{}])[-1]
+    reasons = []
+    for event, says in (("deleted", "deleted; restored from the gradebook"),
+                        ("edited", "edited; the original text was restored"),
+                        ("retyped", "turned into {}; restored as it was"),
+                        ("duplicated", "duplicated; only one copy was graded, with its "
+                                       "original text"),
+                        ("metadata", "given other grading metadata; restored")):
+        for kind_name in ("test", "read-only", "answer"):
+            details = [d for d in by_kind.get(event, []) if d[0] == kind_name]
+            if not details or (kind_name == "answer" and event != "deleted"):
+                continue
+            names = [d[1] for d in details]
+            verb = "was" if len(names) == 1 else "were"
+            text = says.format(details[0][2].capitalize()) if event == "retyped" else says
+            if kind_name == "answer":
+                text = "deleted"
+            reasons.append(f"{_names(names, totals.get(kind_name), kind_name)} {verb} {text}")
+    for name in by_kind.get("unknown", []):
+        reasons.append(f"a cell claims to be graded cell '{name}', which the gradebook does "
+                       f"not know; run as an ordinary cell")
+    for label, timeout in by_kind.get("timeout", []):
+        reasons.append(f"cell {label} timed out after {timeout} s")
+    for label in by_kind.get("died", []):
+        reasons.append(f"kernel died while running cell {label}; the cells after it were not run")
+    for label, timeout in by_kind.get("unresponsive", []):
+        reasons.append(f"kernel stopped responding in cell {label} (no reply {timeout} s after "
+                       f"the interrupt); the cells after it were not run")
+    for printed in by_kind.get("output", []):
+        reasons.append(f"output truncated ({_human(printed)} printed)")
+    in_answers, in_tests = [], []
+    for label, is_test, names in by_kind.get("tampered", []):
+        (in_tests if is_test else in_answers).append((label, names))
+    if in_answers:
+        names = list(dict.fromkeys(n for _, ns in in_answers for n in ns))
+        reasons.append(f"a cell replaced {_some(names)}; put back before the next cell ran")
+    for label, names in in_tests:
+        reasons.append(f"{_some(names)} replaced while test {label} ran; that test scores 0")
+    return reasons
+
+
+# ------------------------------------------------------------------------------ nbgrader
+
+def load_config(root, extra_files, args):
+    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
+                                        DeduplicateIds, IgnorePattern, LimitOutput,
+                                        OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from .preprocessors import GuardedExecute, InspectCells
+
+    config = Config()
+    for path in [root / "nbgrader_config.py"] + [Path(p) for p in extra_files]:
+        if path.exists():
+            config.merge(PyFileConfigLoader(path.name, path=str(path.parent.resolve())).load_config())
+        elif path != root / "nbgrader_config.py":
+            raise SystemExit(f"config file not found: {path}")
+    config.CourseDirectory.root = str(root)
+    config.Autograde.sanitize_preprocessors = [
+        ClearOutput, InspectCells, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+        CheckCellMetadata]
+    config.Autograde.autograde_preprocessors = [
+        GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+        AssignLatePenalties, CheckCellMetadata]
+    config.OverwriteCells.add_missing_cells = True
+    config.GuardedExecute.max_output_bytes = args.max_output
+    config.GuardedExecute.guard_kernel = not args.no_guard
+    if args.timeout is not None:
+        config.GuardedExecute.timeout = args.timeout
+    return config
+
+
+class Grader:
+    def __init__(self, root, config, assignment, verbose):
+        from nbgrader.apps import NbGraderAPI
+
+        self.root, self.assignment, self.verbose = root, assignment, verbose
+        self.nb_log = logging.getLogger("course_tools.nbgrader")
+        self.nb_log.propagate = False
+        self.nb_log.addHandler(logging.NullHandler())
+        self.nb_log.setLevel(logging.INFO)
+        self.api = NbGraderAPI(config=config, log=self.nb_log)
+        self.db_url = self.api.coursedir.db_url
+
+    def gradebook(self):
+        from nbgrader.api import Gradebook
+        return Gradebook(self.db_url, self.api.coursedir.course_id)
+
+    def ensure_assignment(self):
+        """The problem set's notebooks as the gradebook knows them; generate it if needed."""
+        from nbgrader.api import MissingEntry
+        with self.gradebook() as gb:
+            try:
+                notebooks = [nb.name for nb in gb.find_assignment(self.assignment).notebooks]
+            except MissingEntry:
+                notebooks = []
+        if notebooks:
+            return notebooks
+        source = self.root / self.api.coursedir.source_directory / self.assignment
+        if not source.is_dir():
+            raise SystemExit(f"{self.assignment} is not in the gradebook and {source} does not exist")
+        LOG.info("%s is not in the gradebook yet: running nbgrader generate_assignment on %s",
+                 self.assignment, source)
+        coursedir = self.api.coursedir
+        release = coursedir.release_directory
+        with tempfile.TemporaryDirectory() as scratch:
+            # Fill the gradebook without rewriting the committed release notebooks.
+            coursedir.release_directory = scratch
+            try:
+                result = self.api.generate_assignment(self.assignment, force=True, create=True)
+            finally:
+                coursedir.release_directory = release
+        if not result["success"]:
+            raise SystemExit(f"nbgrader generate_assignment failed:\n{result.get('log', '')}"
+                             f"{result.get('error', '')}")
+        return self.ensure_assignment()
+
+    def students(self, only):
+        submitted = self.root / self.api.coursedir.submitted_directory
+        found = sorted(p.parent.name for p in submitted.glob(f"*/{self.assignment}") if p.is_dir())
+        if only:
+            missing = [s for s in only if s not in found]
+            if missing:
+                raise SystemExit(f"no submission of {self.assignment} from: {', '.join(missing)}")
+            found = [s for s in found if s in only]
+        return found
+
+    def locked_ids(self, notebook):
+        with self.gradebook() as gb:
+            nb = gb.find_notebook(notebook, self.assignment)
+            return {c.name for c in nb.source_cells if c.locked}
+
+    def autograde(self, student, notebook=None):
+        """nbgrader autograde for one student (one notebook, or all); success, log."""
+        coursedir = self.api.coursedir
+        previous = coursedir.notebook_id
+        coursedir.notebook_id = notebook or "*"
+        try:
+            result = self.api.autograde(self.assignment, student, force=True, create=True)
+        finally:
+            coursedir.notebook_id = previous
+        return result
+
+    def zero(self, student, notebooks):
+        """Score these notebooks 0 in the gradebook, as nbgrader does for missing ones."""
+        with self.gradebook() as gb:
+            gb.update_or_create_student(student)
+            submission = gb.update_or_create_submission(self.assignment, student)
+            for nb in submission.notebooks:
+                if nb.name in notebooks:
+                    for grade in nb.grades:
+                        grade.auto_score = 0.0
+                        grade.needs_manual_grade = False
+            gb.db.commit()
+        for name in notebooks:
+            stale = (self.root / self.api.coursedir.autograded_directory / student
+                     / self.assignment / f"{name}.ipynb")
+            if stale.exists():
+                stale.unlink()
+
+    def score(self, student):
+        with self.gradebook() as gb:
+            submission = gb.find_submission(self.assignment, student)
+            return float(submission.score), float(submission.max_score)
+
+
+def grade_student(grader, student, notebooks, args):
+    from .preprocessors import EVENTS
+
+    folder = grader.root / grader.api.coursedir.submitted_directory / student / grader.assignment
+    reasons, broken, readable, suspicious = [], [], [], []
+    for name in notebooks:
+        path = folder / f"{name}.ipynb"
+        if not path.exists():
+            others = sorted(p.name for p in folder.glob("*.ipynb"))
+            found = f" (found: {', '.join(others)})" if others else ""
+            reasons.append(f"no {name}.ipynb in the submission{found}; scored 0")
+            broken.append(name)
+            continue
+        nb, problem = read_notebook(path, args.max_notebook_size * 1e6)
+        if problem:
+            reasons.append(f"{problem}; scored 0")
+            broken.append(name)
+        else:
+            readable.append(name)
+            suspicious += [s for s in audit(nb, grader.locked_ids(name)) if s not in suspicious]
+
+    logs, failed = [], None
+    for key in [k for k in EVENTS if k[0] == student]:
+        del EVENTS[key]
+    if readable:
+        runs = [None] if not broken else readable
+        for notebook in runs:
+            result = grader.autograde(student, notebook)
+            logs.append(result.get("log", ""))
+            if not result["success"]:
+                failed = result
+        for name in readable:
+            reasons += describe(EVENTS.pop((student, name), []))
+    if failed is not None:
+        text = (failed.get("log") or "") + "\n" + (failed.get("error") or "")
+        errors = [m.group(1) for m in re.finditer(r"^\s*(\w[\w.]*(?:Error|Exception|Exit)\b.*)$",
+                                                  text, re.M) if "NbGraderException" not in m.group(1)]
+        reasons.append(f"nbgrader could not grade it ({errors[-1] if errors else 'see --verbose'}); "
+                       f"scored 0")
+        broken = list(notebooks)
+    if broken:
+        grader.zero(student, broken)
+    if suspicious:
+        reasons.append(f"uses {', '.join(suspicious)}: a person should read its code")
+    score, max_score = grader.score(student)
+    return score, max_score, reasons, "\n".join(logs)
+
+
+def print_table(rows, out):
+    width = max([len("student")] + [len(r["student"]) for r in rows])
+    out.write(f"\n{'student':<{width}}  {'score':>7}  {'max':>6}  note\n")
+    out.write(f"{'-' * width}  {'-' * 7}  {'-' * 6}  {'-' * 30}\n")
+    for r in rows:
+        note = "; ".join(r["reasons"]) if r["reasons"] else "ok"
+        out.write(f"{r['student']:<{width}}  {r['score']:>7.2f}  {r['max_score']:>6.2f}  {note}\n")
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
+    # nbgrader's gradebook code trips SQLAlchemy warnings that say nothing about the grades.
+    warnings.filterwarnings("ignore", module="nbgrader")
+    warnings.filterwarnings("ignore", message=".*not in session.*")
+    warnings.filterwarnings("ignore", message="Cell is missing an id field")
+    root = Path(args.root).resolve()
+    json_path = Path(args.json).resolve() if args.json else None
+    args.config = [str(Path(p).resolve()) for p in args.config]
+    if not (root / "nbgrader_config.py").exists():
+        raise SystemExit(f"no nbgrader_config.py in {root}: run from the course's root or pass --root")
+    os.chdir(root)
+    # nbgrader runs `alembic` from PATH when it creates a gradebook: use the one installed
+    # beside this Python, so the command works without activating the environment.
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+
+    config = load_config(root, args.config, args)
+    grader = Grader(root, config, args.assignment, args.verbose)
+    notebooks = grader.ensure_assignment()
+    students = grader.students(args.student)
+    if not students:
+        raise SystemExit(f"no submissions of {args.assignment} in "
+                         f"{root / grader.api.coursedir.submitted_directory}")
+    timeout = config.GuardedExecute.get("timeout", config.Execute.get("timeout", 30))
+    print(f"Grading {args.assignment}: {len(students)} submissions, {timeout} s per cell, "
+          f"{args.max_output} characters of output kept per cell", flush=True)
+
+    rows, started = [], time.monotonic()
+    for number, student in enumerate(students, 1):
+        begin = time.monotonic()
+        score, max_score, reasons, log = grade_student(grader, student, notebooks, args)
+        seconds = time.monotonic() - begin
+        rows.append({"student": student, "score": score, "max_score": max_score,
+                     "flagged": bool(reasons), "reasons": reasons, "seconds": round(seconds, 2)})
+        print(f"[{number:>{len(str(len(students)))}}/{len(students)}] {student}: "
+              f"{score:g} / {max_score:g} ({seconds:.1f} s)", flush=True)
+        if reasons:
+            LOG.warning("%s: %s", student, "; ".join(reasons))
+        if args.verbose and log:
+            sys.stderr.write(log)
+    total = time.monotonic() - started
+
+    print_table(rows, sys.stdout)
+    flagged = sum(r["flagged"] for r in rows)
+    print(f"\n{len(rows)} submissions graded in {total:.0f} s; {flagged} flagged. "
+          f"Scores are in {grader.db_url}.")
+    if json_path:
+        json_path.write_text(json.dumps(
+            {"assignment": args.assignment, "seconds": round(total, 2), "students": rows},
+            indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""Runs inside each grading kernel before the first cell of a submission.
+
+A submission's cells and the tests that grade it share one Python process, so a cell can
+rebind ``numpy.allclose``, ``minigrad.check_grads``, ``minigrad.grading.check_vjp_maker``,
+``sys.modules['minigrad.grading']`` or a builtin before the tests run. This module takes a
+snapshot of those bindings when the kernel starts, while nothing but the kit's own code has
+run, and after every cell:
+
+- puts back every binding that changed (a module attribute, a function's ``__code__`` or
+  defaults, an entry of ``minigrad.grading``'s tables, a ``sys.modules`` entry, a notebook
+  name that was bound to the grading module or one of its functions), so whatever a cell
+  replaced is the original again when the next cell starts;
+- writes one line to the cell's stderr naming what was replaced. In a test cell, stderr
+  output costs that test its points (nbgrader's rule): a test whose comparisons were
+  replaced while it ran (by a student function it called) earns nothing.
+
+Importing ``minigrad.grading`` here, before any student code, is also what lets that module
+take its private references to numpy's functions from an untouched numpy.
+
+Only bindings are watched, not data: state that honest code changes (numpy's print options,
+random seeds, the rules registered with ``mg.defvjp``) is left alone. A cell that sets out to
+defeat this guard (through ``gc``, ``ctypes`` or IPython's event hooks) can; the grading
+command lists such names in a submission for a person to read.
+
+The grading command loads this file with ``runpy.run_path`` and calls :func:`install`; it is
+not imported as part of ``course_tools`` (the kernel may not have the repository on its path).
+"""
+
+import importlib
+import sys
+import types
+
+MARKER = "GRADING GUARD:"
+
+# Modules whose bindings are watched, besides every minigrad module loaded at start.
+_PLAIN_MODULES = ("builtins", "math", "numpy", "numpy.testing", "numpy.linalg", "numpy.random")
+_GRADING = "minigrad.grading"
+# Builtins that IPython and ipykernel themselves swap around each cell.
+_MANAGED_BUILTINS = {"exit", "quit", "get_ipython", "input", "_", "__", "___"}
+
+
+def _watchable(value):
+    """Bindings worth watching: code and modules, not data that honest code may update."""
+    return callable(value) or isinstance(value, types.ModuleType)
+
+
+class _Snapshot:
+    def __init__(self, modules):
+        self.modules = modules                      # name -> module
+        self.bindings = {}                          # name -> {attr: value}
+        self.code = {}                              # function -> (code, defaults, kwdefaults)
+        self.tables = []                            # (label, dict, {key: value})
+        self.objects = []                           # (label, obj, {attr: value})
+        self.classes = []                           # (label, cls, {attr: value})
+        for name, module in modules.items():
+            entries = {k: v for k, v in vars(module).items() if _watchable(v)
+                       and not (name == "builtins" and k in _MANAGED_BUILTINS)}
+            self.bindings[name] = entries
+            for attr, value in entries.items():
+                if isinstance(value, types.FunctionType):
+                    self.code[value] = (f"{name}.{attr}", value.__code__, value.__defaults__,
+                                        value.__kwdefaults__)
+        grading = modules.get(_GRADING)
+        if grading is not None:
+            self._snapshot_grading(grading)
+
+    def _snapshot_grading(self, grading):
+        """The grading module's tables (OPS) and the objects and classes in them."""
+        for attr, value in vars(grading).items():
+            label = f"{_GRADING}.{attr}"
+            if isinstance(value, dict):
+                self.tables.append((label, value, dict(value)))
+                for key, item in value.items():
+                    if getattr(type(item), "__module__", None) == _GRADING and hasattr(item, "__dict__"):
+                        self.objects.append((f"{label}[{key!r}]", item, dict(vars(item))))
+            elif isinstance(value, type) and value.__module__ == _GRADING:
+                self.classes.append((label, value, dict(vars(value))))
+
+    def restore(self):
+        """Put back every changed binding; return the names of those that had changed."""
+        changed = []
+        for name, module in self.modules.items():
+            if sys.modules.get(name) is not module:
+                changed.append(f"sys.modules[{name!r}]")
+                sys.modules[name] = module
+            current = vars(module)
+            for attr, value in self.bindings[name].items():
+                if current.get(attr, _MISSING) is not value:
+                    changed.append(f"{name}.{attr}")
+                    try:
+                        setattr(module, attr, value)
+                    except Exception:  # noqa: BLE001 - keep restoring the rest
+                        current[attr] = value
+        for function, (label, code, defaults, kwdefaults) in self.code.items():
+            if (function.__code__ is not code or function.__defaults__ is not defaults
+                    or function.__kwdefaults__ is not kwdefaults):
+                changed.append(f"{label}.__code__")
+                function.__code__ = code
+                function.__defaults__ = defaults
+                function.__kwdefaults__ = kwdefaults
+        for label, table, items in self.tables:
+            for key, value in items.items():
+                if table.get(key, _MISSING) is not value:
+                    changed.append(f"{label}[{key!r}]")
+                    table[key] = value
+        for label, obj, attrs in self.objects:
+            current = vars(obj)
+            for attr, value in attrs.items():
+                if current.get(attr, _MISSING) is not value:
+                    changed.append(f"{label}.{attr}")
+                    current[attr] = value
+        for label, cls, attrs in self.classes:
+            current = vars(cls)
+            for attr, value in attrs.items():
+                if current.get(attr, _MISSING) is not value:
+                    changed.append(f"{label}.{attr}")
+                    setattr(cls, attr, value)
+        return changed
+
+
+_MISSING = object()
+
+
+def _load_modules():
+    modules = {}
+    for name in _PLAIN_MODULES + ("minigrad", "minigrad.numpy", _GRADING):
+        try:
+            modules[name] = importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a course without minigrad still gets the rest
+            pass
+    for name, module in list(sys.modules.items()):
+        if (name == "minigrad" or name.startswith("minigrad.")) and isinstance(module, types.ModuleType):
+            modules[name] = module
+    return modules
+
+
+def install(shell=None):
+    """Take the snapshot and check it after every cell of this IPython shell."""
+    if shell is None:
+        shell = get_ipython()  # noqa: F821 - provided by IPython in the kernel
+    snapshot = _Snapshot(_load_modules())
+    grading = snapshot.modules.get(_GRADING)
+    grading_values = {}
+    if grading is not None:
+        grading_values = {id(v): v for v in vars(grading).values() if _watchable(v)}
+        grading_values[id(grading)] = grading
+    protected = {}        # notebook names bound to the grading module or its functions
+    stderr = sys.stderr   # the cell's stderr as it is now, before any cell can replace it
+    write, flush = stderr.write, stderr.flush
+
+    def check(result=None):
+        changed = snapshot.restore()
+        user_ns = shell.user_ns
+        for name, value in protected.items():
+            if user_ns.get(name, _MISSING) is not value:
+                changed.append(f"the notebook name {name!r}")
+                user_ns[name] = value
+        for name, value in list(user_ns.items()):
+            if id(value) in grading_values and grading_values[id(value)] is value:
+                protected.setdefault(name, value)
+        if changed:
+            write(f"{MARKER} replaced {', '.join(changed)} (put back after this cell)\n")
+            flush()
+
+    shell.events.register("post_run_cell", check)
+    return check

@@ -1,0 +1,317 @@
+"""nbgrader preprocessors that make autograding survive broken and hostile submissions.
+
+``InspectCells`` runs first when nbgrader sanitizes a submission: it compares the
+submission's graded and read-only cells with the gradebook (which holds each cell's source,
+type, checksum and points as the instructor wrote them) and notes every test cell that was
+deleted, edited, turned into Markdown or duplicated. nbgrader itself puts those cells back
+(``OverwriteCells``, ``DeduplicateIds``); this preprocessor also restores what nbgrader does
+not: the cells' grading flags, and deleted read-only cells (such as the cell that imports
+the grading helpers).
+
+``GuardedExecute`` replaces nbgrader's ``Execute``. It runs the notebook in a kernel that
+starts with ``kernel_guard.py`` installed, keeps at most ``max_output_bytes`` of output per
+cell, and when the kernel dies (``os._exit``, out of memory) or stops answering, marks the
+cells it could not run with an error, so that tests that never ran score zero instead of
+nbgrader's "no error, full marks".
+
+Both write what they found to :data:`EVENTS`, which the grading command reads after each
+submission; nbgrader's own log stays as it is.
+"""
+
+import subprocess
+from pathlib import Path
+
+from jupyter_core.utils import run_sync
+
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.client import NotebookClient
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
+from nbgrader import utils
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor
+from traitlets import Bool, Integer
+
+from .kernel_guard import MARKER
+
+# (student, notebook) -> list of (kind, detail): filled while nbgrader runs, read and
+# cleared by the grading command.
+EVENTS = {}
+
+GUARD_FILE = Path(__file__).with_name("kernel_guard.py")
+
+
+def record(resources, kind, detail):
+    info = resources.get("nbgrader", {})
+    EVENTS.setdefault((info.get("student"), info.get("notebook")), []).append((kind, detail))
+
+
+def _label(cell, index):
+    """How a log line names a cell: its nbgrader id, else its position as students see it."""
+    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return f"'{grade_id}'" if grade_id else f"{index + 1}"
+
+
+def _normalise(source):
+    return "\n".join(line.rstrip() for line in source.strip().splitlines())
+
+
+class InspectCells(NbGraderPreprocessor):
+    """Compare graded and read-only cells with the gradebook; note and repair changes."""
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gb:
+            try:
+                source_nb = gb.find_notebook(info["notebook"], info["assignment"])
+            except MissingEntry:
+                return nb, resources
+            cells = [(c.name, c.cell_type, c.locked, c.source, c.checksum)
+                     for c in source_nb.source_cells]
+            points = {c.name: float(c.max_score) for c in source_nb.grade_cells}
+            solutions = {c.name for c in source_nb.solution_cells}
+        self._inspect(nb, resources, cells, points, solutions)
+        return nb, resources
+
+    def _visible_source(self, source):
+        """The cell as students receive it: hidden tests removed."""
+        cell = new_code_cell(source)
+        ClearHiddenTests(parent=self)._remove_hidden_test_region(cell)
+        return cell.source
+
+    def _inspect(self, nb, resources, cells, points, solutions):
+        known = {name: (cell_type, locked, source, checksum)
+                 for name, cell_type, locked, source, checksum in cells}
+
+        def kind_of(name):
+            if name in points and name not in solutions:
+                return "test"
+            return "answer" if name in solutions else "read-only"
+
+        totals = {}
+        for name in known:
+            totals[kind_of(name)] = totals.get(kind_of(name), 0) + 1
+        record(resources, "totals", totals)
+
+        where = {}
+        for index, cell in enumerate(nb.cells):
+            meta = cell.get("metadata", {}).get("nbgrader")
+            if meta is None:
+                continue
+            grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+            if grade_id not in known:
+                # A cell claiming a grade id the gradebook does not know (or none): nbgrader
+                # would refuse the whole notebook. Grade it as an ordinary cell instead.
+                del cell.metadata["nbgrader"]
+                if grade_id:
+                    record(resources, "unknown", grade_id)
+                continue
+            where.setdefault(grade_id, []).append(index)
+
+        for name, (cell_type, locked, source, checksum) in known.items():
+            kind = kind_of(name)
+            found = where.get(name, [])
+            if not found:
+                record(resources, "deleted", (kind, name))
+                continue
+            if len(found) > 1:
+                # nbgrader grades the last copy; the others become ordinary cells. (Doing it
+                # here: nbgrader's own DeduplicateIds leaves metadata that OverwriteCells
+                # then trips over.)
+                record(resources, "duplicated", (kind, name, len(found)))
+                for index in found[:-1]:
+                    del nb.cells[index].metadata["nbgrader"]
+            cell = nb.cells[found[-1]]
+            if cell.cell_type != cell_type:
+                record(resources, "retyped", (kind, name, cell.cell_type))
+            elif locked and len(found) == 1 and _normalise(cell.source) not in (
+                    _normalise(source), _normalise(self._visible_source(source))):
+                record(resources, "edited", (kind, name))
+            meta = cell.metadata.nbgrader
+            want = {"grade": name in points, "solution": name in solutions, "locked": locked}
+            if name in points:
+                want["points"] = points[name]
+            if any(meta.get(k) != v for k, v in want.items()) and cell.cell_type == cell_type:
+                record(resources, "metadata", (kind, name))
+            meta.update(want)
+            if not want["grade"]:
+                meta.pop("points", None)
+
+        self._restore_read_only(nb, resources, cells, points, where)
+
+    def _restore_read_only(self, nb, resources, cells, points, where):
+        """Put deleted read-only cells back; nbgrader restores only graded ones."""
+        previous = None
+        for name, cell_type, locked, source, checksum in cells:
+            if locked and name not in points and not where.get(name):
+                make = new_code_cell if cell_type == "code" else new_markdown_cell
+                cell = make(source, metadata={
+                    "editable": False, "deletable": False, "nbgrader": {
+                        "grade": False, "solution": False, "locked": True, "grade_id": name,
+                        "checksum": checksum, "schema_version": 3}})
+                position = 0
+                if previous is not None:
+                    for index, other in enumerate(nb.cells):
+                        if other.get("metadata", {}).get("nbgrader", {}).get("grade_id") == previous:
+                            position = index + 1
+                nb.cells.insert(position, cell)
+                where[name] = [position]
+            previous = name
+
+
+def _size(msg):
+    content = msg.get("content", {})
+    if msg["msg_type"] == "stream":
+        return len(content.get("text", ""))
+    if msg["msg_type"] == "error":
+        return len(content.get("evalue", "")) + sum(len(line) for line in content.get("traceback", []))
+    return sum(len(str(value)) for value in content.get("data", {}).values())
+
+
+class GuardedExecute(Execute):
+    """nbgrader's Execute, with the kernel guard, an output cap, and dead kernels handled."""
+
+    max_output_bytes = Integer(
+        100_000, help="Characters of output kept per cell; the rest is dropped and counted."
+    ).tag(config=True)
+
+    guard_kernel = Bool(
+        True, help="Start every kernel with kernel_guard.py installed."
+    ).tag(config=True)
+
+    async def async_start_new_kernel(self, **kwargs):
+        # What the kernel process writes to its own stdout/stderr (bypassing the notebook)
+        # must not reach the grader's terminal: a submission could write gigabytes there.
+        kwargs.setdefault("stdout", subprocess.DEVNULL)
+        kwargs.setdefault("stderr", subprocess.DEVNULL)
+        return await super().async_start_new_kernel(**kwargs)
+
+    start_new_kernel = run_sync(async_start_new_kernel)
+
+    def preprocess(self, nb, resources=None, km=None):
+        # nbconvert's ExecutePreprocessor.preprocess, plus the guard and per-cell bookkeeping.
+        NotebookClient.__init__(self, nb, km)
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)
+        self._stopped = None
+        self._printed = 0          # characters of output the submission produced ...
+        self._dropped = 0          # ... and how many of them were not kept
+        with self.setup_kernel():
+            info_msg = self.wait_for_reply(self.kc.kernel_info())
+            self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
+            if self.guard_kernel:
+                self._install_guard()
+            for index, cell in enumerate(self.nb.cells):
+                self.preprocess_cell(cell, resources, index)
+            if self._stopped:
+                self.shutdown_kernel = "immediate"
+        self.set_widgets_metadata()
+        if self._dropped:
+            record(self.resources, "output", self._printed)
+        return self.nb, self.resources
+
+    def _install_guard(self):
+        line = (f"__import__('runpy').run_path({str(GUARD_FILE)!r}, "
+                f"run_name='course_tools_kernel_guard')['install']()")
+        reply = self.wait_for_reply(self.kc.execute(line, silent=True, store_history=False))
+        if reply is None or reply["content"]["status"] != "ok":
+            content = (reply or {}).get("content", {})
+            raise RuntimeError(f"the grading guard did not start in the kernel: "
+                               f"{content.get('ename')}: {content.get('evalue')}")
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or not cell.source.strip():
+            return cell, self.resources
+        if self._stopped:
+            self._fail(cell, "NotRun", f"This cell was not run: {self._stopped}.")
+            return cell, self.resources
+        self._cell_kept = 0
+        self._cell_dropped = 0
+        try:
+            cell = self.execute_cell(cell, index, store_history=True)
+        except DeadKernelError:
+            self._stopped = f"the kernel died while running cell {_label(cell, index)}"
+            record(self.resources, "died", _label(cell, index))
+            self._fail(cell, "DeadKernelError", "The kernel died while running this cell.")
+        except CellTimeoutError:
+            self._stopped = (f"the kernel stopped responding in cell {_label(cell, index)} and "
+                             f"could not be interrupted")
+            record(self.resources, "unresponsive", (_label(cell, index), self.timeout))
+            self._fail(cell, "CellTimeoutError",
+                       f"No reply from the kernel after {self.timeout} s, and it ignored the "
+                       f"interrupt.")
+        else:
+            self._note_outputs(cell, index)
+        return cell, self.resources
+
+    def _note_outputs(self, cell, index):
+        replaced = []
+        for output in cell.get("outputs", []):
+            if output.output_type == "error" and output.get("ename") == "CellTimeoutError":
+                record(self.resources, "timeout", (_label(cell, index), self.timeout))
+            if output.output_type == "stream" and output.name == "stderr":
+                for line in output.text.splitlines():
+                    if line.startswith(MARKER):
+                        text = line[len(MARKER):].strip().split(" (put back")[0]
+                        replaced += text.removeprefix("replaced ").split(", ")
+        if replaced:
+            is_test = utils.is_grade(cell) and not utils.is_solution(cell)
+            record(self.resources, "tampered", (_label(cell, index), is_test, replaced))
+            if is_test:
+                # First, so that nbgrader sees it before any result the cell displayed.
+                cell.outputs.insert(0, new_output(
+                    "error", ename="GradingTampered",
+                    evalue=f"{', '.join(replaced)} replaced while this test ran",
+                    traceback=[f"GradingTampered: {', '.join(replaced)} were replaced while "
+                               f"this test ran, so it cannot count."]))
+        if self._cell_dropped:
+            cell.outputs.append(new_output(
+                "stream", name="stdout",
+                text=f"\n[output truncated by the grader: {_human(self._cell_dropped)} not kept]\n"))
+
+    def _fail(self, cell, ename, evalue):
+        cell.outputs = list(cell.get("outputs", [])) + [new_output(
+            "error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])]
+
+    def output(self, outs, msg, display_id, cell_index):
+        size = _size(msg)
+        self._printed += size
+        room = self.max_output_bytes - self._cell_kept
+        kind = msg["msg_type"]
+        if size <= room:
+            self._cell_kept += size
+            return super().output(outs, msg, display_id, cell_index)
+        content = msg["content"]
+        # Errors, results and a test's stderr decide its score: keep them, shortened.
+        keep = max(room, 2_000)
+        if kind == "error":
+            content["evalue"] = content.get("evalue", "")[:keep]
+            content["traceback"] = [line[:keep] for line in content.get("traceback", [])][:200]
+        elif kind == "stream" and content.get("name") == "stderr" and not any(
+                o.get("output_type") == "stream" and o.get("name") == "stderr" for o in outs):
+            content["text"] = content.get("text", "")[:keep]
+        elif kind == "stream" and room > 0:
+            content["text"] = content.get("text", "")[:room]
+        elif kind == "execute_result":
+            content["data"] = {k: (v[:keep] if isinstance(v, str) else v)
+                               for k, v in content.get("data", {}).items() if k == "text/plain"}
+        else:
+            content = None
+        if content is None:
+            self._cell_dropped += size
+            self._dropped += size
+            return None
+        kept = _size(msg)
+        self._cell_kept += kept
+        self._cell_dropped += size - kept
+        self._dropped += size - kept
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def _human(n):
+    for unit, scale in (("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.{0 if n >= 10 * scale else 1}f} {unit}"
+    return f"{n} characters"
+
+
+__all__ = ["EVENTS", "GuardedExecute", "InspectCells", "record"]
