@@ -6,6 +6,7 @@ notebook shows it by leaving it as the last expression of a cell. Widgets are
 returned too, already wired, so a test can move a slider and look at the state
 it changed.
 """
+import io
 import timeit
 
 import numpy as np
@@ -128,11 +129,23 @@ def _final_loss(loss, path):
     return value if np.isfinite(value) else np.inf
 
 
-def _redraw(out, fig):
-    from IPython.display import display
-    with out:
-        out.clear_output(wait=True)
-        display(fig)
+def _png(fig, dpi=90):
+    """The figure as PNG bytes, for an ``ipywidgets.Image``.
+
+    Widgets show their figure as an image rather than through an ``Output`` widget:
+    an image is plain widget state, so it redraws the same way in JupyterLab, in a
+    headless run (where capturing display calls into an ``Output`` widget can stall
+    the executor) and in a test.
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def _figure_image(fig):
+    import ipywidgets as widgets
+    return widgets.Image(format="png",
+                         layout=widgets.Layout(width=f"{fig.get_figwidth() * 90:.0f}px"))
 
 
 def descent_widget(loss, grad, w0, *, lr=0.05, lr_range=(0.01, 0.3, 0.01), steps=30,
@@ -140,8 +153,8 @@ def descent_widget(loss, grad, w0, *, lr=0.05, lr_range=(0.01, 0.3, 0.01), steps
     """A learning-rate slider above the descent plot of :func:`plot_descent`.
 
     Returns an ipywidgets ``VBox``; besides its children it carries ``.slider``,
-    ``.figure`` and ``.path`` (the iterates for the slider's current value), which a
-    moved slider updates.
+    ``.figure``, ``.image`` (the figure as shown) and ``.path`` (the iterates for the
+    slider's current value), all of which a moved slider updates.
     """
     import ipywidgets as widgets
 
@@ -151,8 +164,8 @@ def descent_widget(loss, grad, w0, *, lr=0.05, lr_range=(0.01, 0.3, 0.01), steps
                                  style={"description_width": "initial"})
     fig = plot_descent(loss, grad, w0, [lr], steps=steps, xlim=xlim, ylim=ylim)
     line = fig.axes[0].lines[-1]
-    out = widgets.Output()
-    box = widgets.VBox([slider, out])
+    image = _figure_image(fig)
+    box = widgets.VBox([slider, image])
 
     def update(change=None):
         path = descent_path(grad, w0, slider.value, steps)
@@ -160,9 +173,9 @@ def descent_widget(loss, grad, w0, *, lr=0.05, lr_range=(0.01, 0.3, 0.01), steps
         line.set_label(f"$\\alpha$ = {slider.value:g}: L = {_final_loss(loss, path):.3g}")
         fig.axes[0].legend(loc="upper right", fontsize="small")
         box.path = path
-        _redraw(out, fig)
+        image.value = _png(fig)
 
-    box.slider, box.figure = slider, fig
+    box.slider, box.figure, box.image = slider, fig, image
     slider.observe(update, names="value")
     update()
     return box
@@ -251,9 +264,9 @@ def step_size_widget(f, dfdx, x, *, log10_h=-1.0, window=1.5,
     """A slider over log10(h): the secants of ``f`` at ``x`` on the left, the error plot
     of :func:`plot_step_size_errors` with the current h marked on the right.
 
-    Returns an ipywidgets ``VBox`` carrying ``.slider``, ``.figure`` and ``.estimates``
-    (kind -> finite-difference estimate at the current h); the figure's left axes show
-    the estimates and their errors as text.
+    Returns an ipywidgets ``VBox`` carrying ``.slider``, ``.figure``, ``.image`` and
+    ``.estimates`` (kind -> finite-difference estimate at the current h); the figure's
+    left axes show the estimates and their errors as text.
     """
     import ipywidgets as widgets
 
@@ -278,8 +291,9 @@ def step_size_widget(f, dfdx, x, *, log10_h=-1.0, window=1.5,
     info = left.text(0.98, 0.03, "", transform=left.transAxes, ha="right", va="bottom",
                      family="monospace", fontsize="x-small",
                      bbox=dict(facecolor="white", alpha=0.85, edgecolor="0.8"))
-    out = widgets.Output()
-    box = widgets.VBox([slider, out])
+    fig.tight_layout()
+    image = _figure_image(fig)
+    box = widgets.VBox([slider, image])
 
     def update(change=None):
         h = 10 ** slider.value
@@ -291,10 +305,9 @@ def step_size_widget(f, dfdx, x, *, log10_h=-1.0, window=1.5,
                 for k in kinds]
         info.set_text("\n".join([f"h = {h:.1e}", f"   exact: {slope: .10f}"] + rows))
         box.estimates = {k: estimates[k] for k in kinds}
-        _redraw(out, fig)
+        image.value = _png(fig)
 
-    fig.tight_layout()
-    box.slider, box.figure = slider, fig
+    box.slider, box.figure, box.image = slider, fig, image
     slider.observe(update, names="value")
     update()
     return box

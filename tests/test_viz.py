@@ -24,6 +24,7 @@ def bowl_grad(w):
 
 
 W0 = np.array([-2.5, 1.5])
+PNG = b"\x89PNG"
 
 
 # --- time_call -----------------------------------------------------------------------------
@@ -75,7 +76,8 @@ def test_plot_cost_draws_one_line_per_series():
 def test_plot_cost_linear_axes_and_given_axes():
     fig0 = viz.plot_cost([1, 2], {"a": [1, 2]}, xlabel="n")
     ax = fig0.axes[0]
-    fig = viz.plot_cost([1, 2, 3], {"b": [3, 2, 1]}, xlabel="m", ylabel="bytes", loglog=False, ax=ax)
+    fig = viz.plot_cost([1, 2, 3], {"b": [3, 2, 1]}, xlabel="m", ylabel="bytes",
+                        loglog=False, ax=ax)
     assert fig is fig0
     assert ax.get_xscale() == "linear"
     assert ax.get_ylabel() == "bytes"
@@ -126,6 +128,8 @@ def test_descent_widget_slider_redraws_the_path():
     box = viz.descent_widget(bowl, bowl_grad, W0, lr=0.02, steps=15)
     line = box.figure.axes[0].lines[-1]
     before = np.array(line.get_xydata())
+    image_before = bytes(box.image.value)
+    assert image_before.startswith(PNG)
     np.testing.assert_allclose(box.path, viz.descent_path(bowl_grad, W0, 0.02, 15))
 
     box.slider.value = 0.19
@@ -135,6 +139,7 @@ def test_descent_widget_slider_redraws_the_path():
     np.testing.assert_allclose(box.path, expected)
     assert not np.allclose(before, after)
     assert "0.19" in line.get_label()
+    assert bytes(box.image.value).startswith(PNG) and bytes(box.image.value) != image_before
 
 
 # --- finite differences --------------------------------------------------------------------
@@ -183,6 +188,7 @@ def test_step_size_widget_slider_moves_the_cursor_and_the_secants():
     assert cursor.get_xdata()[0] == pytest.approx(0.1)
     central = [ln for ln in left.lines if ln.get_label() == "central"][0]
     slope_before = np.polyfit(central.get_xdata(), central.get_ydata(), 1)[0]
+    image_before = bytes(box.image.value)
     assert slope_before == pytest.approx((np.sin(1.1) - np.sin(0.9)) / 0.2)
 
     box.slider.value = -3
@@ -194,6 +200,7 @@ def test_step_size_widget_slider_moves_the_cursor_and_the_secants():
     slope_after = np.polyfit(central.get_xdata(), central.get_ydata(), 1)[0]
     assert slope_after != pytest.approx(slope_before, rel=1e-9)
     assert "1.0e-03" in left.texts[-1].get_text()
+    assert bytes(box.image.value).startswith(PNG) and bytes(box.image.value) != image_before
 
 
 def test_gradient_field_arrows_are_the_gradient():
