@@ -169,8 +169,8 @@ def describe(events):
     for label in by_kind.get("died", []):
         reasons.append(f"kernel died while running cell {label}; the cells after it were not run")
     for label, timeout in by_kind.get("unresponsive", []):
-        reasons.append(f"kernel stopped responding in cell {label} (no reply {timeout} s after "
-                       f"the interrupt); the cells after it were not run")
+        reasons.append(f"kernel stopped responding in cell {label} (still busy after the "
+                       f"{timeout} s timeout and the interrupt); the cells after it were not run")
     for printed in by_kind.get("output", []):
         reasons.append(f"output truncated ({_human(printed)} printed)")
     in_answers, in_tests = [], []
@@ -210,6 +210,8 @@ def load_config(root, extra_files, args):
         GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
         AssignLatePenalties, CheckCellMetadata]
     config.OverwriteCells.add_missing_cells = True
+    release = config.CourseDirectory.get("release_directory", "release")
+    config.InspectCells.release_directory = str(root / release)
     config.GuardedExecute.max_output_bytes = args.max_output
     config.GuardedExecute.guard_kernel = not args.no_guard
     if args.timeout is not None:

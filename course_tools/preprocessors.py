@@ -29,7 +29,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor
-from traitlets import Bool, Integer
+import nbformat
+from traitlets import Bool, Integer, Unicode
 
 from .kernel_guard import MARKER
 
@@ -58,6 +59,12 @@ def _normalise(source):
 class InspectCells(NbGraderPreprocessor):
     """Compare graded and read-only cells with the gradebook; note and repair changes."""
 
+    release_directory = Unicode(
+        "", help="Where the released notebooks are: a test cell that matches the version "
+                 "students were given is not reported as edited, even if the instructor has "
+                 "changed it since."
+    ).tag(config=True)
+
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
         with Gradebook(info["db_url"]) as gb:
@@ -69,8 +76,20 @@ class InspectCells(NbGraderPreprocessor):
                      for c in source_nb.source_cells]
             points = {c.name: float(c.max_score) for c in source_nb.grade_cells}
             solutions = {c.name for c in source_nb.solution_cells}
+        self._released = self._release_sources(info["assignment"], info["notebook"])
         self._inspect(nb, resources, cells, points, solutions)
         return nb, resources
+
+    def _release_sources(self, assignment, notebook):
+        path = Path(self.release_directory) / assignment / f"{notebook}.ipynb"
+        if not self.release_directory or not path.exists():
+            return {}
+        try:
+            released = nbformat.read(path, as_version=4)
+        except Exception:  # noqa: BLE001 - without it, the gradebook's text is the reference
+            return {}
+        return {c.metadata.nbgrader["grade_id"]: c.source for c in released.cells
+                if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")}
 
     def _visible_source(self, source):
         """The cell as students receive it: hidden tests removed."""
@@ -124,7 +143,8 @@ class InspectCells(NbGraderPreprocessor):
             if cell.cell_type != cell_type:
                 record(resources, "retyped", (kind, name, cell.cell_type))
             elif locked and len(found) == 1 and _normalise(cell.source) not in (
-                    _normalise(source), _normalise(self._visible_source(source))):
+                    _normalise(source), _normalise(self._visible_source(source)),
+                    _normalise(self._released.get(name, source))):
                 record(resources, "edited", (kind, name))
             meta = cell.metadata.nbgrader
             want = {"grade": name in points, "solution": name in solutions, "locked": locked}

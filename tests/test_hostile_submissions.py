@@ -168,6 +168,15 @@ def train_classifier(X, labels, classes, hidden=16):
 
 FLOOD = "for _ in range(50_000):\n    print('x' * 999)"   # 50 MB of output
 
+IGNORE_INTERRUPT = """\
+import signal, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+while True:
+    time.sleep(0.01)"""
+
+# Submissions saved under another name than the problem set's notebook.
+FILENAMES = {"renamed": f"{PS} (1).ipynb"}
+
 
 def submissions():
     """student id -> (notebook or raw bytes, names of the tests it deserves to pass)."""
@@ -187,6 +196,9 @@ def submissions():
                   everything - {"test_hypot_vjp_x", "test_hypot_vjp_y"}),
         "dies": (prepend_to(solved(), "softmax_vjp", "import os\nos._exit(1)"),
                  set(tests[:dead_from])),
+        "ignores_interrupt": (insert_after(solved(), "sigmoid_vjp", IGNORE_INTERRUPT),
+                              set(tests[:tests.index("test_sigmoid_vjp")])),
+        "renamed": (solved(), nothing),
         "not_json": (b'{"cells": [{"cell_type": "code", "source": "x = 1"\n  "metadata": {}}]',
                      nothing),
         "floods": (insert_after(solved(), "sigmoid_vjp", FLOOD), everything),
@@ -228,7 +240,7 @@ def batch(tmp_path_factory):
     for student, (content, passes) in submissions().items():
         folder = course / "submitted" / student / PS
         folder.mkdir(parents=True)
-        path = folder / f"{PS}.ipynb"
+        path = folder / FILENAMES.get(student, f"{PS}.ipynb")
         if isinstance(content, bytes):
             path.write_bytes(content)
         else:
@@ -323,7 +335,11 @@ def test_each_bad_submission_gets_exactly_one_clear_log_line(batch):
         "tests_markdown": rf"all {n} test cells were turned into Markdown; restored as it was",
         "tests_duplicated": rf"all {n} test cells were duplicated; only one copy was graded",
         "loops": rf"cell 'hypot_vjp' timed out after {TIMEOUT} s",
-        "dies": r"kernel died while running cell 'softmax_vjp'",
+        "dies": r"kernel died while running cell 'softmax_vjp'; the cells after it were not run",
+        "ignores_interrupt": rf"kernel stopped responding in cell \d+ \(still busy after the "
+                             rf"{TIMEOUT} s timeout and the interrupt\); the cells after it were "
+                             rf"not run; uses signal: a person should read its code",
+        "renamed": rf"no {PS}.ipynb in the submission \(found: {PS} \(1\).ipynb\); scored 0",
         "not_json": r"notebook is not valid JSON \(line 2, column 3: Expecting ',' delimiter\); scored 0",
         "floods": r"output truncated \(5\d(\.\d)? MB printed\)",
         "replaces_checkers": r"a cell replaced .*numpy\.allclose.*; put back before the next cell ran",
