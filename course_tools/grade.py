@@ -23,6 +23,8 @@ import time
 import warnings
 from pathlib import Path
 
+from .preprocessors import _human
+
 LOG = logging.getLogger("course_tools.grade")
 
 # Names in a student's cell that reach past the grading guard (the interpreter's internals,
@@ -42,6 +44,8 @@ SUSPICIOUS = {
     "sys._getframe": r"\b_getframe\b",
     "sys.settrace": r"\bset(trace|profile)\b",
     "signal": r"\bsignal\s*\.\s*signal\b",
+    "threading": r"\b(_thread|threading)\b",
+    "sys.addaudithook": r"\baddaudithook\b",
 }
 
 
@@ -80,7 +84,8 @@ def read_notebook(path, max_bytes):
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            return None, f"notebook is {size / 1e6:.0f} MB, over the {max_bytes / 1e6:.0f} MB limit"
+            return None, (f"notebook is {_human(size, 'bytes')}, over the "
+                          f"{_human(max_bytes, 'bytes')} limit")
         data = path.read_bytes()
     except OSError as exc:
         return None, f"notebook cannot be read ({exc.strerror or exc})"
@@ -139,7 +144,6 @@ def _some(names, most=8):
 
 def describe(events):
     """One sentence per kind of problem nbgrader's run reported for one notebook."""
-    from .preprocessors import _human
     by_kind = {}
     for kind, detail in events:
         by_kind.setdefault(kind, []).append(detail)
@@ -220,10 +224,12 @@ def load_config(root, extra_files, args):
 
 
 class Grader:
-    def __init__(self, root, config, assignment, verbose):
+    """nbgrader's API for one problem set, with its log kept out of the terminal."""
+
+    def __init__(self, root, config, assignment):
         from nbgrader.apps import NbGraderAPI
 
-        self.root, self.assignment, self.verbose = root, assignment, verbose
+        self.root, self.assignment = root, assignment
         self.nb_log = logging.getLogger("course_tools.nbgrader")
         self.nb_log.propagate = False
         self.nb_log.addHandler(logging.NullHandler())
@@ -388,13 +394,14 @@ def main(argv=None):
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
 
     config = load_config(root, args.config, args)
-    grader = Grader(root, config, args.assignment, args.verbose)
+    grader = Grader(root, config, args.assignment)
     notebooks = grader.ensure_assignment()
     students = grader.students(args.student)
     if not students:
         raise SystemExit(f"no submissions of {args.assignment} in "
                          f"{root / grader.api.coursedir.submitted_directory}")
-    timeout = config.GuardedExecute.get("timeout", config.Execute.get("timeout", 30))
+    from .preprocessors import GuardedExecute
+    timeout = GuardedExecute(config=config).timeout
     print(f"Grading {args.assignment}: {len(students)} submissions, {timeout} s per cell, "
           f"{args.max_output} characters of output kept per cell", flush=True)
 

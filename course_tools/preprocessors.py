@@ -327,11 +327,12 @@ class GuardedExecute(Execute):
         return super().output(outs, msg, display_id, cell_index)
 
 
-def _human(n):
-    for unit, scale in (("MB", 1e6), ("kB", 1e3)):
+def _human(n, small="characters"):
+    """52 MB, 1.5 kB, 300 characters: a size for a log line."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= scale:
             return f"{n / scale:.{0 if n >= 10 * scale else 1}f} {unit}"
-    return f"{n} characters"
+    return f"{n:g} {small}"
 
 
 __all__ = ["EVENTS", "GuardedExecute", "InspectCells", "record"]

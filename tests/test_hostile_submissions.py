@@ -20,6 +20,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from nbgrader.api import Gradebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -397,11 +399,15 @@ def test_timed_out_and_dead_cells_are_errors_in_the_graded_notebook(batch):
     assert len(after) > 5 and all(e == ["NotRun"] for _, e in after[1:])
 
 
-def test_fifty_megabytes_of_output_stay_out_of_the_graded_notebook(batch):
+def test_fifty_megabytes_of_output_stay_out_of_the_graded_notebook_and_the_feedback(batch):
     path = batch["course"] / "autograded" / "floods" / PS / f"{PS}.ipynb"
     assert path.stat().st_size < 1_000_000
-    text = path.read_text()
-    assert "output truncated by the grader" in text
+    assert "output truncated by the grader" in path.read_text()
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", PS, "--student", "floods"],
+                   cwd=batch["course"], env=env, check=True, capture_output=True, timeout=120)
+    feedback = batch["course"] / "feedback" / "floods" / PS / f"{PS}.html"
+    assert 0 < feedback.stat().st_size < 2_000_000
 
 
 def test_batch_time(batch):
@@ -409,3 +415,32 @@ def test_batch_time(batch):
     per_submission = batch["seconds"] / len(batch["deserved"])
     print(f"batch: {batch['seconds']:.0f} s, {per_submission:.1f} s per submission")
     assert per_submission < 30
+
+
+# ------------------------------------------------------------------ reading files, alone
+
+@pytest.mark.parametrize("content, why", [
+    (b"\xff\xfe{}", r"notebook is not UTF-8 text \(byte 0\)"),
+    (b"[1, 2, 3]", r"file is JSON but not a Jupyter notebook"),
+    (b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "essay"}]}',
+     r"notebook is damaged: cell 1 is not a valid cell"),
+    (b"[" * 100_000 + b"]" * 100_000, r"notebook is not valid JSON \(nested too deeply\)"),
+    (b"", r"notebook is not valid JSON \(line 1, column 1: Expecting value\)"),
+])
+def test_files_that_are_not_notebooks_are_named_for_what_is_wrong(tmp_path, content, why):
+    from course_tools.grade import read_notebook
+    path = tmp_path / "nb.ipynb"
+    path.write_bytes(content)
+    nb, problem = read_notebook(path, max_bytes=1e6)
+    assert nb is None and re.match(why, problem), problem
+
+
+def test_large_and_unreadable_files_are_not_opened(tmp_path):
+    from course_tools.grade import read_notebook
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(solved(), path)
+    assert read_notebook(path, max_bytes=1e6)[1] is None
+    assert re.fullmatch(r"notebook is \d+ kB, over the 1\.0 kB limit", read_notebook(path, max_bytes=1e3)[1])
+    folder = tmp_path / "folder.ipynb"
+    folder.mkdir()
+    assert read_notebook(folder, max_bytes=1e6)[1] == "notebook cannot be read (Is a directory)"
