@@ -150,7 +150,8 @@ class LabServer:
         self.stop()
         raise RuntimeError(f"jupyter lab did not answer within {timeout} s:\n{self.log()}")
 
-    def stop(self) -> None:
+    def stop(self, keep_log: Path | None = None) -> None:
+        """Stop the server (it shuts its kernels down), keep its log if asked, clean up."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -158,6 +159,9 @@ class LabServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+        if keep_log is not None and self.log_path.exists():
+            keep_log.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.log_path, keep_log)
         shutil.rmtree(self.home, ignore_errors=True)
 
     def log(self) -> str:
@@ -264,19 +268,26 @@ def wait_until_run(page, expected: int, timeout: float) -> list[str]:
     return page.evaluate(PROMPTS)
 
 
+DIRTY_TAB = ".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current.jp-mod-dirty"
+
+
 def save(page, server: LabServer, relpath: str, executed: int, timeout: float = 20) -> dict:
-    """Save with Ctrl+S and return the notebook as the server has it on disk, once that
-    copy holds the `executed` cells the page shows as run."""
+    """Save with Ctrl+S and return the notebook as the server has it on disk.
+
+    The file is read only after the tab has lost its unsaved-changes mark: a read while the
+    server is still writing it can make the server take the half-written file for a crashed
+    save and restore the old one."""
     page.click(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
     page.keyboard.press("Escape")
     page.keyboard.press("Control+s")
+    page.wait_for_selector(DIRTY_TAB, state="detached", timeout=timeout * 1000)
     deadline = time.monotonic() + timeout
     while True:
         notebook = server.saved_notebook(relpath)
         ran = sum(1 for c in notebook["cells"] if c["cell_type"] == "code" and c.get("execution_count"))
         if ran >= executed or time.monotonic() > deadline:
             return notebook
-        time.sleep(0.25)
+        time.sleep(0.5)
 
 
 def error_outputs(notebook: dict) -> list[str]:

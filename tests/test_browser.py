@@ -63,9 +63,16 @@ def lab(chromium):
     if chromium is None:
         yield None
         return
+    start = time.monotonic()
     server = bu.LabServer(ROOT).start()
     yield server
-    server.stop()
+    server.stop(keep_log=ARTIFACTS / "jupyterlab.log")
+    (ARTIFACTS / "browser_run.json").write_text(json.dumps({
+        "seconds": round(time.monotonic() - start, 1),
+        "lectures": LECTURES,
+        "slider_moved_in": sorted(SLIDER_MOVED),
+        "validated": STUDENT_NOTEBOOKS,
+    }, indent=2) + "\n")
 
 
 @pytest.fixture
