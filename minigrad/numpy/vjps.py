@@ -131,6 +131,11 @@ def _matmul_maker(which):
     """Treat a vector as a one-row (left) or one-column (right) matrix, then the usual
     g @ B^T and A^T @ g, summed over broadcast batch axes."""
     def maker(ans, a, b):
+        if np.ndim(a) == 2 and np.ndim(b) == 2:      # plain matrices: the common case
+            other_t = transpose(b) if which == 0 else transpose(a)
+            return (lambda g: matmul(g, other_t)) if which == 0 else (
+                lambda g: matmul(other_t, g))
+
         def vjp(g):
             a2 = reshape(a, (1, -1)) if np.ndim(a) == 1 else a
             b2 = reshape(b, (-1, 1)) if np.ndim(b) == 1 else b
