@@ -240,8 +240,11 @@ def test_fresh_environment_has_widgets_and_the_student_side_of_nbgrader(binder_e
         assert re.search(r"\benabled\s+OK\b", extensions[name]), extensions[name]
     for plugin in STUDENT_LAB_PLUGINS:
         assert plugin not in disabled, f"{plugin} is disabled, students need it"
+    locked = re.search(r"\(plugins: ([^)]*) locked\)", extensions["@jupyter/nbgrader"])
     for plugin in INSTRUCTOR_LAB_PLUGINS:
         assert plugin in disabled, f"{plugin} is still enabled on Binder (disabled: {disabled})"
+        # Locked, so that JupyterLab's plugin manager cannot turn it back on.
+        assert locked and plugin in locked.group(1), extensions["@jupyter/nbgrader"]
 
 
 @pytest.mark.timeout(1200)
