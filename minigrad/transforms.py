@@ -9,6 +9,7 @@ import functools
 import numpy as np
 
 from . import forward, reverse
+from . import numpy as mnp
 from .tracer import value_of
 
 
@@ -99,7 +100,6 @@ def _basis(shape):
 
 
 def _stack(rows, out_shape, in_shape):
-    from . import numpy as mnp
     rows = list(rows)
     if not rows:
         return np.zeros(out_shape + in_shape)
@@ -143,15 +143,13 @@ def jacfwd(fun, argnums=0):
         x = args[i]
         partial = _partial_in(fun, args, (i,))
         columns = [forward.make_jvp(partial, [x], [e])[1] for e in _basis(np.shape(x))]
-        out_shape = np.shape(partial(x)) if not columns else np.shape(columns[0])
-        from . import numpy as mnp
-        if not columns:
-            return np.zeros(out_shape + np.shape(x))
-        # columns[k] is d out / d x_k: put the input axes last.
+        if not columns:                     # an input with no elements
+            return np.zeros(np.shape(partial(x)) + np.shape(x))
+        # Column k is d out / d x_k: stack them, then move the input axes last.
+        out_shape, n_in = np.shape(columns[0]), np.ndim(x)
         stacked = mnp.reshape(mnp.stack(columns), np.shape(x) + out_shape)
-        n_in = len(np.shape(x))
-        order = tuple(range(n_in, n_in + len(out_shape))) + tuple(range(n_in))
-        return mnp.transpose(stacked, order)
+        return mnp.transpose(stacked, tuple(range(n_in, n_in + len(out_shape)))
+                             + tuple(range(n_in)))
     return jacobian
 
 
