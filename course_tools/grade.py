@@ -170,6 +170,8 @@ def describe(events):
                        f"not know; run as an ordinary cell")
     for label, timeout in by_kind.get("timeout", []):
         reasons.append(f"cell {label} timed out after {timeout} s")
+    for label in by_kind.get("exit", []):
+        reasons.append(f"cell {label} calls exit(); ignored, so the rest was graded")
     for label in by_kind.get("died", []):
         reasons.append(f"kernel died while running cell {label}; the cells after it were not run")
     for label, timeout in by_kind.get("unresponsive", []):

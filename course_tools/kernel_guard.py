@@ -14,6 +14,10 @@ run, and after every cell:
   output costs that test its points (nbgrader's rule): a test whose comparisons were
   replaced while it ran (by a student function it called) earns nothing.
 
+``exit()`` and ``quit()`` are ignored (with a line on stderr): the kernel would otherwise
+stop a moment later, in whichever cell happened to be running, and the score would depend
+on timing.
+
 Importing ``minigrad.grading`` here, before any student code, is also what lets that module
 take its private references to numpy's functions from an untouched numpy.
 
@@ -142,7 +146,9 @@ def install(shell=None):
     grading = snapshot.modules.get(_GRADING)
     grading_values = {}
     if grading is not None:
-        grading_values = {id(v): v for v in vars(grading).values() if _watchable(v)}
+        # The module and what it defines (not the modules and functions it imported).
+        grading_values = {id(v): v for v in vars(grading).values()
+                          if _watchable(v) and getattr(v, "__module__", None) == _GRADING}
         grading_values[id(grading)] = grading
     protected = {}        # notebook names bound to the grading module or its functions
     stderr = sys.stderr   # the cell's stderr as it is now, before any cell can replace it
@@ -162,5 +168,12 @@ def install(shell=None):
             write(f"{MARKER} replaced {', '.join(changed)} (put back after this cell)\n")
             flush()
 
+    def ignore_exit():
+        # exit() would end the kernel a moment later, in whichever cell is running then:
+        # the score would depend on timing. Ignore it, so the rest of the notebook is graded.
+        write(f"{MARKER} exit() ignored while grading\n")
+        flush()
+
+    shell.ask_exit = ignore_exit
     shell.events.register("post_run_cell", check)
     return check

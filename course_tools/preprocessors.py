@@ -270,7 +270,9 @@ class GuardedExecute(Execute):
                 record(self.resources, "timeout", (_label(cell, index), self.timeout))
             if output.output_type == "stream" and output.name == "stderr":
                 for line in output.text.splitlines():
-                    if line.startswith(MARKER):
+                    if line.startswith(MARKER + " exit()"):
+                        record(self.resources, "exit", _label(cell, index))
+                    elif line.startswith(MARKER):
                         text = line[len(MARKER):].strip().split(" (put back")[0]
                         replaced += text.removeprefix("replaced ").split(", ")
         if replaced:

@@ -201,6 +201,7 @@ def submissions():
         "ignores_interrupt": (insert_after(solved(), "sigmoid_vjp", IGNORE_INTERRUPT),
                               set(tests[:tests.index("test_sigmoid_vjp")])),
         "renamed": (solved(), nothing),
+        "calls_exit": (insert_after(solved(), "sigmoid_vjp", "exit()"), everything),
         "not_json": (b'{"cells": [{"cell_type": "code", "source": "x = 1"\n  "metadata": {}}]',
                      nothing),
         "floods": (insert_after(solved(), "sigmoid_vjp", FLOOD), everything),
@@ -341,6 +342,7 @@ def test_each_bad_submission_gets_exactly_one_clear_log_line(batch):
         "ignores_interrupt": rf"kernel stopped responding in cell \d+ \(still busy after the "
                              rf"{TIMEOUT} s timeout and the interrupt\); the cells after it were "
                              rf"not run; uses signal: a person should read its code",
+        "calls_exit": r"cell \d+ calls exit\(\); ignored, so the rest was graded",
         "renamed": rf"no {PS}.ipynb in the submission \(found: {PS} \(1\).ipynb\); scored 0",
         "not_json": r"notebook is not valid JSON \(line 2, column 3: Expecting ',' delimiter\); scored 0",
         "floods": r"output truncated \(5\d(\.\d)? MB printed\)",
