@@ -150,7 +150,14 @@ class InspectCells(NbGraderPreprocessor):
             want = {"grade": name in points, "solution": name in solutions, "locked": locked}
             if name in points:
                 want["points"] = points[name]
-            if any(meta.get(k) != v for k, v in want.items()) and cell.cell_type == cell_type:
+            changed = any(bool(meta.get(k)) != v for k in ("grade", "solution", "locked")
+                          for v in [want[k]])
+            if name in points:
+                try:
+                    changed = changed or float(meta.get("points")) != points[name]
+                except (TypeError, ValueError):
+                    changed = True
+            if changed and cell.cell_type == cell_type:
                 record(resources, "metadata", (kind, name))
             meta.update(want)
             if not want["grade"]:
