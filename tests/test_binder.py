@@ -139,10 +139,14 @@ def test_readme_opens_the_first_lecture_and_every_problem_set_on_binder():
 def _clean_env(venv: Path, home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("MPLBACKEND", "PYTHONPATH", "JUPYTER_PATH", "JUPYTER_CONFIG_PATH", "PYTHONHOME")}
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pip"
+    home.mkdir(parents=True, exist_ok=True)
     env.update(
         PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', os.defpath)}",
         VIRTUAL_ENV=str(venv),
-        # Keep the user's own Jupyter settings and kernels out of the picture.
+        # A home of its own, as the Binder user has, but the machine's pip cache.
+        HOME=str(home),
+        PIP_CACHE_DIR=os.environ.get("PIP_CACHE_DIR", str(cache)),
         JUPYTER_CONFIG_DIR=str(home / "config"),
         JUPYTER_DATA_DIR=str(home / "data"),
         JUPYTER_RUNTIME_DIR=str(home / "runtime"),
@@ -267,6 +271,19 @@ def test_fresh_environment_has_no_news_or_update_popups(binder_env):
     assert overrides.is_relative_to(binder_env["venv"]), overrides
     settings = json.loads(overrides.read_text())["@jupyterlab/apputils-extension:notification"]
     assert settings == {"fetchNews": "false", "checkForUpdates": False}
+
+
+@pytest.mark.timeout(1200)
+def test_fresh_environment_gives_students_an_exchange_they_can_write(binder_env):
+    # Without one, nbgrader's Assignment List panel shows an error about a system folder.
+    code = ("from nbgrader.apps import NbGrader\n"
+            "app = NbGrader(); app.initialize([]); print(app.config.Exchange.root)")
+    out = _run([binder_env["venv"] / "bin" / "python", "-c", code],
+               cwd=binder_env["kit"], env=binder_env["env"])
+    root = Path(out.strip().splitlines()[-1])
+    assert root.is_relative_to(binder_env["env"]["HOME"]), f"the exchange is {root}"
+    assert root.is_dir() and os.access(root, os.W_OK), root
+    _run([binder_env["venv"] / "bin" / "nbgrader", "list"], cwd=binder_env["kit"], env=binder_env["env"])
 
 
 def test_fresh_environment_figures_are_reasonable(binder_env):
