@@ -221,8 +221,8 @@ def _broadcastable(small, big):
 # ---------------------------------------------------------------------------------------
 
 _REFUSAL = (
-    "minigrad's automatic differentiation is switched off while a hand-written rule is "
-    "graded: the rule must compute the derivative itself, not ask minigrad for it."
+    "minigrad's differentiation and finite-difference tools are switched off while your "
+    "code is checked: it must compute the derivative itself, not ask minigrad for it."
 )
 
 
@@ -535,15 +535,15 @@ def _explain_shape(what, got, want, out_shape, kind="gradient"):
            f"{_shape_str(want)}")
     if kind == "gradient":
         msg += " (the shape of the input it belongs to)."
-        if got == tuple(out_shape) and got != tuple(want):
+        if len(got) == 2 and got == tuple(want)[::-1]:
+            msg += " It looks transposed."
+        elif got == tuple(out_shape) and got != tuple(want):
             if _broadcastable(tuple(want), tuple(out_shape)):
                 msg += (" It has the output's shape: the input was broadcast, so sum the "
                         "cotangent over the broadcast axes. Did you unbroadcast "
                         "(mg.unbroadcast(x, g))?")
             else:
                 msg += " It has the output's shape: which input does this gradient belong to?"
-        elif len(got) == 2 and got == tuple(want)[::-1]:
-            msg += " It looks transposed."
         elif len(got) < len(want) or (len(got) == len(want) and sum(got) < sum(want)):
             msg += (" It is smaller than the input: if the operation reduced over an axis, "
                     "put the axis back (keepdims / np.expand_dims) and let g broadcast.")

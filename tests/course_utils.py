@@ -40,6 +40,39 @@ def nbgrader(course, *args, timeout=900):
     return result
 
 
+class Course:
+    """nbgrader's Python API on a course directory, configured by its nbgrader_config.py."""
+
+    def __init__(self, root):
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+
+        self.root = Path(root)
+        config = load_config(self.root)
+        config.CourseDirectory.root = str(self.root)
+        self.api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+
+    def _run(self, what, *args, **kwargs):
+        # nbgrader runs `alembic` from PATH to set up the gradebook: use this environment's.
+        old_path = os.environ.get("PATH", "")
+        os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + old_path
+        try:
+            result = getattr(self.api, what)(*args, **kwargs)
+        finally:
+            os.environ["PATH"] = old_path
+        assert result["success"], f"nbgrader {what}{args} failed:\n{result.get('error') or result.get('log')}"
+        return result
+
+    def generate_assignment(self, ps):
+        return self._run("generate_assignment", ps, force=True)
+
+    def autograde(self, ps, student):
+        return self._run("autograde", ps, student, force=True)
+
+    def generate_feedback(self, ps, student):
+        return self._run("generate_feedback", ps, student, force=True)
+
+
 def notebook_path(root, ps):
     return Path(root) / ps / f"{ps}.ipynb"
 

@@ -12,6 +12,9 @@ import pytest
 
 import course_utils as cu
 
+# nbgrader's own gradebook code warns when a submission is graded again with force=True.
+pytestmark = pytest.mark.filterwarnings("ignore:Object of type <Submitted")
+
 # -------------------------------------------------------------------------------------
 # Submissions: (answer cell, text in the solution, replacement) edits of the solved
 # notebook; `lost` test cells must score zero, `maybe` ones may go either way, every other
@@ -176,28 +179,33 @@ def build(ps, mistakes):
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """The course, generated, with every submission autograded and given feedback."""
+    """The course, generated, with every submission autograded and given feedback.
+
+    Driven through nbgrader's Python API in one process (the CLI would pay its start-up
+    once per command); the seconds each autograde takes are kept in timings.json.
+    """
     root = cu.make_course(tmp_path_factory.mktemp("course"))
-    timings = {}
+    course = cu.Course(root)
+    timings = []
     for ps in cu.PROBLEM_SETS:
-        cu.nbgrader(root, "generate_assignment", ps, "--force")
-        cu.submit(root, "solution", ps, cu.solved(ps))
-        cu.submit(root, "untouched", ps, cu.untouched(ps))
+        course.generate_assignment(ps)
+        submissions = {"solution": cu.solved(ps), "untouched": cu.untouched(ps)}
         for student, mistakes in SUBMISSIONS[ps].items():
-            cu.submit(root, student, ps, build(ps, mistakes))
-        start = time.perf_counter()
-        cu.nbgrader(root, "autograde", ps, "--force")
-        timings[ps] = (time.perf_counter() - start, 2 + len(SUBMISSIONS[ps]))
-        cu.nbgrader(root, "generate_feedback", ps, "--force")
+            submissions[student] = build(ps, mistakes)
+        for student, nb in submissions.items():
+            cu.submit(root, student, ps, nb)
+            start = time.perf_counter()
+            course.autograde(ps, student)
+            timings.append((ps, student, time.perf_counter() - start))
+            course.generate_feedback(ps, student)
     (root / "timings.json").write_text(json.dumps(timings))
     return root
 
 
-def test_assignments_are_what_nbgrader_generates(tmp_path):
-    root = cu.make_course(tmp_path)
+def test_assignments_are_what_nbgrader_generates(course):
+    # The fixture ran generate_assignment in the course copy, overwriting its assignments/.
     for ps in cu.PROBLEM_SETS:
-        cu.nbgrader(root, "generate_assignment", ps, "--force")
-        generated = cu.read(cu.notebook_path(root / "assignments", ps))
+        generated = cu.read(cu.notebook_path(course / "assignments", ps))
         committed = cu.untouched(ps)
         assert committed.metadata == generated.metadata, ps
         assert len(committed.cells) == len(generated.cells), ps
@@ -298,8 +306,10 @@ def test_feedback_is_generated_for_everyone(course):
 
 def test_autograding_takes_at_most_ten_seconds_per_submission(course):
     timings = json.loads((course / "timings.json").read_text())
-    for ps, (seconds, count) in timings.items():
-        assert seconds / count <= 10.0, f"{ps}: {seconds:.1f} s for {count} submissions"
+    seconds = [t for _, _, t in timings]
+    assert len(seconds) == sum(2 + len(SUBMISSIONS[ps]) for ps in cu.PROBLEM_SETS)
+    assert sum(seconds) / len(seconds) <= 10.0, timings
+    assert max(seconds) <= 30.0, timings
 
 
 def test_validate_passes_solutions_and_fails_student_versions(tmp_path):
