@@ -9,7 +9,6 @@ deliberately wrong answer.
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -27,17 +26,6 @@ def make_course(dest):
     for name in ("solutions", "assignments"):
         shutil.copytree(REPO / name, dest / name)
     return dest
-
-
-def nbgrader(course, *args, timeout=900):
-    """Run `nbgrader *args` in the course directory; fail the test if it fails."""
-    env = dict(os.environ)
-    # nbgrader runs `alembic` from PATH to set up the gradebook: use this environment's.
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
-                            capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stderr[-4000:]}"
-    return result
 
 
 class Course:
