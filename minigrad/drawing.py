@@ -3,7 +3,9 @@
 ``draw_graph`` takes the ``Graph`` that ``minigrad.trace_graph`` returns and draws it with
 matplotlib alone, so it works on Binder and in headless runs without graphviz. Nodes are
 placed in columns by their distance from the inputs, so the picture reads left to right
-like the program, and the backward pass reads right to left.
+like the program, and the backward pass reads right to left. A graph too deep to fit the
+width of a notebook is drawn top to bottom instead (the columns become rows), so the
+picture grows downwards, where a notebook has room, and its text keeps its size.
 
 The same node names (``x`` for an input, ``t0, t1, ...`` for intermediate results) are
 used by the backward-pass stepper in :mod:`minigrad.widgets`, which is why the naming and
@@ -37,6 +39,9 @@ _HIGHLIGHT_EDGE = "#e07b00"
 _INCH_PER_UNIT = 0.5
 _CHAR_WIDTH = 0.135
 _MAX_CHARS = 40
+# Widest picture, in inches, drawn left to right; a notebook shows about 10 inches at
+# full size. Wider graphs are drawn top to bottom.
+MAX_WIDTH = 10.0
 
 
 def format_array(value, digits=3, max_items=3):
@@ -194,7 +199,7 @@ def _layout(graph):
 
 
 def draw_graph(graph, *, show_adjoints=True, highlight=None, ax=None, names=None,
-               title=None):
+               title=None, direction="auto", max_width=MAX_WIDTH):
     """Draw a traced graph: one box per node with its forward value and its adjoint.
 
     graph: the result of ``minigrad.trace_graph(f, *args)``.
@@ -205,7 +210,10 @@ def draw_graph(graph, *, show_adjoints=True, highlight=None, ax=None, names=None
     ax: an existing matplotlib Axes to draw into; otherwise a new Figure is made.
     names: dict id -> name overriding the default names (see ``node_names``).
     title: optional title above the graph.
-    Returns the Figure.
+    direction: "right" (inputs on the left, data flowing right), "down" (inputs at the
+        top), or "auto": "right" unless that picture would be wider than ``max_width``
+        inches, then "down".
+    Returns the Figure; ``fig.direction`` says which way it was drawn.
     """
     names = node_names(graph, names)
     out_name = names[graph.output]
@@ -233,12 +241,29 @@ def draw_graph(graph, *, show_adjoints=True, highlight=None, ax=None, names=None
     depth, row, routes, columns = _layout(graph)
     w, h = max(2.3, _CHAR_WIDTH * widest + 0.35), 1.12   # box size of an operation or input
     h_const = 0.5                                         # constants are small: only their value
-    dx, dy = w + 0.85, 1.45                               # distance between columns / rows
+    n_cols = len(columns)
+    if direction == "auto":
+        wide = _INCH_PER_UNIT * (n_cols * (w + 0.85) - 0.85 + 0.3)
+        direction = "right" if wide <= max_width else "down"
+    if direction not in ("right", "down"):
+        raise ValueError(f"direction must be 'right', 'down' or 'auto', got {direction!r}")
+    down = direction == "down"
+    if down:   # columns of the layout become rows of the picture
+        step_col, step_row = h + 0.75, w + 0.45
+    else:
+        step_col, step_row = w + 0.85, 1.45
 
-    xs_all = [depth[n.id] * dx for n in graph.nodes]
-    ys_all = [-r * dy for r in row.values()]
-    x_lo, x_hi = min(xs_all) - w / 2 - 0.15, max(xs_all) + w / 2 + 0.15
-    y_lo, y_hi = min(ys_all) - h / 2 - 0.15, max(ys_all) + h / 2 + 0.15
+    def xy(key):
+        col = depth[key] if not isinstance(key, tuple) else key[-1]
+        if down:
+            return row[key] * step_row, -col * step_col
+        return col * step_col, -row[key] * step_row
+
+    points_all = [xy(key) for col in columns for key in col]
+    x_lo = min(p[0] for p in points_all) - w / 2 - 0.15
+    x_hi = max(p[0] for p in points_all) + w / 2 + 0.15
+    y_lo = min(p[1] for p in points_all) - h / 2 - 0.15
+    y_hi = max(p[1] for p in points_all) + h / 2 + 0.15
 
     if ax is None:
         size = (max(3.0, _INCH_PER_UNIT * (x_hi - x_lo)) + 0.2,
@@ -249,46 +274,57 @@ def draw_graph(graph, *, show_adjoints=True, highlight=None, ax=None, names=None
     else:
         fig = ax.figure
     ax.set_axis_off()
-
-    def xy(key):
-        col = depth[key] if not isinstance(key, tuple) else key[-1]
-        return col * dx, -row[key] * dy
+    fig.direction = direction
 
     def height(nid):
         return h_const if graph.nodes[nid].op == "const" else h
 
     # Where arrows leave and enter a box: spread along its side so they stay apart.
-    def spread(i, n, side_height):
+    def spread(i, n, side):
         if n <= 1:
             return 0.0
-        span = min(side_height * 0.6, 0.22 * (n - 1))
+        span = min(side * 0.6, (0.5 if down else 0.22) * (n - 1))
         return span / 2 - span * i / (n - 1)
+
+    def leave(nid, i, n):      # where the i-th of n arrows leaves node nid
+        x, y = xy(nid)
+        if down:
+            return x - spread(i, n, w), y - height(nid) / 2
+        return x + w / 2, y + spread(i, n, height(nid))
+
+    def enter(nid, k, n):      # where the k-th of n arrows enters node nid
+        x, y = xy(nid)
+        if down:
+            return x - spread(k, n, w), y + height(nid) / 2
+        return x - w / 2, y + spread(k, n, height(nid))
+
+    def through(key):          # an edge crossing a column passes its waypoint
+        x, y = xy(key)
+        if down:
+            return [(x, y + h / 2), (x, y - h / 2)]
+        return [(x - w / 2, y), (x + w / 2, y)]
 
     out_edges = {n.id: [] for n in graph.nodes}
     for node in graph.nodes:
         for k, p in enumerate(node.parents):
             out_edges[p].append((node.id, k))
 
-    def first_hop_y(p, child, k):
+    def first_hop(p, child, k):   # top first (left to right) or left first (downwards)
         route = routes[(p, child, k)]
-        return xy(route[0] if route else child)[1]
+        x, y = xy(route[0] if route else child)
+        return x if down else -y
 
     for p, edges in out_edges.items():  # order outgoing arrows by where they go
-        edges.sort(key=lambda e: -first_hop_y(p, *e))
+        edges.sort(key=lambda e: first_hop(p, *e))
 
     for node in graph.nodes:  # arrows first, so boxes sit on top of them
-        x1, y1 = xy(node.id)
         n_in = len(node.parents)
         for k, p in enumerate(node.parents):
-            x0, y0 = xy(p)
             i_out = out_edges[p].index((node.id, k))
-            start = (x0 + w / 2, y0 + spread(i_out, len(out_edges[p]), height(p)))
-            end = (x1 - w / 2, y1 + spread(k, n_in, height(node.id)))
-            points = [start]
+            points = [leave(p, i_out, len(out_edges[p]))]
             for key in routes[(p, node.id, k)]:
-                wx, wy = xy(key)
-                points += [(wx - w / 2, wy), (wx + w / 2, wy)]
-            points.append(end)
+                points += through(key)
+            points.append(enter(node.id, k, n_in))
             _draw_route(ax, points, emphasised=node.id == highlight)
 
     for node in graph.nodes:

@@ -1,4 +1,4 @@
-"""Plots and sliders the lectures share.
+"""Plots, sliders and exercise self-checks the lectures share.
 
 Every function here builds its figure with the object-oriented matplotlib API
 (``Figure``/``Axes``) and returns it, so a test can inspect what was drawn, and a
@@ -54,7 +54,7 @@ def plot_cost(sizes, series, *, xlabel, ylabel="time [s]", title=None, loglog=Tr
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title is not None:
-        ax.set_title(title)
+        ax.set_title(title, fontsize="medium")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
@@ -97,7 +97,8 @@ def _loss_on_grid(loss, xs, ys):
     return X, Y, Z
 
 
-def plot_descent(loss, grad, w0, lrs, *, steps=30, xlim=(-3, 3), ylim=(-3, 3), ax=None):
+def plot_descent(loss, grad, w0, lrs, *, steps=30, xlim=(-3, 3), ylim=(-3, 3), ax=None,
+                 title="gradient descent on the contours of L"):
     """Contours of a 2-D ``loss`` and one gradient-descent path per learning rate in ``lrs``.
 
     Returns the Figure; the lines of the paths are ``fig.axes[0].lines``, in the order
@@ -120,6 +121,8 @@ def plot_descent(loss, grad, w0, lrs, *, steps=30, xlim=(-3, 3), ylim=(-3, 3), a
     ax.set_ylabel("$w_2$")
     ax.set_aspect("equal")
     ax.legend(loc="upper right", fontsize="small")
+    if title:
+        ax.set_title(title, fontsize="medium")
     fig.tight_layout()
     return fig
 
@@ -181,7 +184,8 @@ def descent_widget(loss, grad, w0, *, lr=0.05, lr_range=(0.01, 0.3, 0.01), steps
     return box
 
 
-def plot_gradient_field(f, grad, *, xlim=(-2, 2), ylim=(-2, 2), n=13, ax=None):
+def plot_gradient_field(f, grad, *, xlim=(-2, 2), ylim=(-2, 2), n=13, ax=None,
+                        title="contours of f and its gradient (arrows)"):
     """Contours of a scalar ``f`` of two variables with its gradient drawn as arrows.
 
     ``grad(w)`` is called at each of the ``n`` x ``n`` arrow positions. The arrows cross
@@ -200,6 +204,8 @@ def plot_gradient_field(f, grad, *, xlim=(-2, 2), ylim=(-2, 2), n=13, ax=None):
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_aspect("equal")
+    if title:
+        ax.set_title(title, fontsize="medium")
     fig.tight_layout()
     return fig
 
@@ -212,7 +218,7 @@ _KIND_ORDER = {"forward": 1, "backward": 1, "central": 2}
 
 
 def plot_step_size_errors(f, dfdx, x, hs=None, *, kinds=("forward", "backward", "central"),
-                          ax=None):
+                          ax=None, title="error of finite differences against the step h"):
     """Log-log plot of the error of finite differences of ``f`` at ``x`` against the step h.
 
     Right of the minimum the truncation error falls like h (one-sided) or h**2 (central);
@@ -249,6 +255,8 @@ def plot_step_size_errors(f, dfdx, x, hs=None, *, kinds=("forward", "backward", 
     ax.set_ylabel("|estimate - exact derivative|")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize="small", loc="lower right")
+    if title:
+        ax.set_title(title, fontsize="medium")
     fig.tight_layout()
     fig.errors = errors
     return fig
@@ -274,7 +282,8 @@ def step_size_widget(f, dfdx, x, *, log10_h=-1.0, window=1.5,
                                  description="log10(h)", continuous_update=False)
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     plt.close(fig)
-    plot_step_size_errors(f, dfdx, x, kinds=kinds, ax=right)
+    plot_step_size_errors(f, dfdx, x, kinds=kinds, ax=right, title=None)
+    right.set_title("error against the step h; red line: the current h", fontsize="small")
     cursor = right.axvline(10 ** log10_h, color="crimson", linewidth=1.5)
 
     xs = np.linspace(x - window, x + window, 200)
@@ -317,3 +326,73 @@ def _padded(values, pad=0.1):
     lo, hi = float(np.min(values)), float(np.max(values))
     span = hi - lo or 1.0
     return lo - pad * span, hi + pad * span
+
+
+# --- the Jacobian of a linear layer, matricized ------------------------------------------
+
+def plot_matricized_jacobian(J, *, ax=None, title=None):
+    """Heat map of a three-index Jacobian ``J`` of shape (m, m, n) laid out as the
+    m x mn matrix of the slides: row i is output y_i, column (j, k) is weight W_jk.
+
+    Zeros are white, other entries coloured by value (red positive, blue negative), and
+    the labels count from 1 like the formulas. Returns the Figure; ``fig.matrix`` is the
+    m x mn matrix that was drawn.
+    """
+    J = np.asarray(J, dtype=float)
+    if J.ndim != 3 or J.shape[0] != J.shape[1]:
+        raise ValueError(f"expected a Jacobian dy/dW of shape (m, m, n), got shape {J.shape}")
+    m, _, n = J.shape
+    matrix = J.reshape(m, m * n)
+    fig, ax = _new_axes(ax, figsize=(min(10.0, 1.2 + 0.42 * m * n), 0.9 + 0.42 * m))
+    top = float(np.abs(matrix).max()) or 1.0
+    shown = np.ma.masked_equal(matrix, 0.0)
+    cmap = plt.get_cmap("coolwarm").with_extremes(bad="white")
+    ax.imshow(shown, cmap=cmap, vmin=-top, vmax=top, aspect="equal")
+    ax.set_xticks(np.arange(m * n))
+    ax.set_xticklabels([f"$W_{{{j + 1}{k + 1}}}$" for j in range(m) for k in range(n)],
+                       fontsize="small", rotation=90 if m * n > 16 else 0)
+    ax.set_yticks(range(m))
+    ax.set_yticklabels([f"$y_{{{i + 1}}}$" for i in range(m)])
+    ax.set_xticks(np.arange(-0.5, m * n), minor=True)
+    ax.set_yticks(np.arange(-0.5, m), minor=True)
+    ax.grid(which="minor", color="0.8", linewidth=0.6)
+    ax.tick_params(which="minor", length=0)
+    for j in range(1, m):                       # one block of columns per row of W
+        ax.axvline(j * n - 0.5, color="0.35", linewidth=1.2)
+    if title is None:
+        title = (f"reshape(dy/dW): {m} x {m * n}, "
+                 f"{np.count_nonzero(matrix)} of {matrix.size} entries non-zero (white = 0)")
+    ax.set_title(title, fontsize="medium")
+    fig.tight_layout()
+    fig.matrix = matrix
+    return fig
+
+
+# --- self-checks of the lectures' exercises -----------------------------------------------
+
+def check_answer(mine, reference, *, name="your answer", tol=1e-10, hint=None,
+                 shape_hint=None):
+    """Compare an exercise's answer with a reference value and print what to do next.
+
+    ``mine`` is None (or holds a None) until the student has written something: the
+    message then says so. A wrong shape is reported before any numbers, because it is the
+    more useful clue (``shape_hint`` says where to look). Otherwise the relative error (``minigrad.rel_error``) decides,
+    against ``tol``; ``hint`` is added to a wrong answer's message. Returns True when
+    the answer is right.
+    """
+    from .numerical import rel_error
+
+    if mine is None or (isinstance(mine, (tuple, list)) and any(m is None for m in mine)):
+        print(f"Not done yet: fill in {name} above, then run this cell again.")
+        return False
+    mine_arr = np.asarray(mine, dtype=float)
+    ref_arr = np.asarray(reference, dtype=float)
+    if mine_arr.shape != ref_arr.shape:
+        print(f"{name} has shape {mine_arr.shape}, expected {ref_arr.shape}"
+              + (f": {shape_hint}" if shape_hint else "."))
+        return False
+    err = float(rel_error(mine_arr, ref_arr))
+    right = err < tol
+    verdict = "correct" if right else "not yet" + (f": {hint}" if hint else "")
+    print(f"relative error {err:.1e}: {verdict}")
+    return right

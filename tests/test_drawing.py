@@ -6,12 +6,14 @@ matplotlib.use("Agg")
 from dataclasses import dataclass, field
 
 import numpy as np
+import matplotlib.pyplot as plt
 import pytest
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 import minigrad as mg
 import minigrad.numpy as mnp
-from minigrad.drawing import draw_function, draw_graph, format_array, node_expression, node_names
+from minigrad.drawing import (MAX_WIDTH, draw_function, draw_graph, format_array, node_expression,
+                              node_names)
 
 
 @dataclass
@@ -184,3 +186,58 @@ def test_highlight_emphasises_the_arrows_into_the_node():
     widths = sorted(p.get_linewidth() for p in arrows)
     # multiply (node 2) has two arguments: exactly its two incoming arrows stand out
     assert widths[-1] == widths[-2] > widths[-3] == widths[0]
+
+
+def deep_chain(x):
+    for _ in range(12):
+        x = mnp.sin(x) * 1.1
+    return x
+
+
+def box_extents(fig):
+    return {int(b.get_gid().split("-")[1]): (b.get_x(), b.get_y(), b.get_x() + b.get_width(),
+                                             b.get_y() + b.get_height()) for b in node_boxes(fig)}
+
+
+def test_a_deep_graph_is_drawn_downwards_within_the_notebook_width():
+    g = mg.trace_graph(deep_chain, 0.3)
+    fig = draw_graph(g)
+    try:
+        assert fig.direction == "down"
+        assert fig.get_figwidth() <= MAX_WIDTH
+        assert fig.get_figheight() > fig.get_figwidth()
+        extents = box_extents(fig)
+        assert len(extents) == len(g.nodes)
+        for node in g.nodes:
+            for p in node.parents:   # every arrow goes downwards: a node sits below its parents
+                assert extents[p][1] > extents[node.id][3] - 1e-9
+        ids = sorted(extents)
+        for i in ids:
+            for j in ids:
+                if i < j:
+                    a, b = extents[i], extents[j]
+                    assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (i, j)
+    finally:
+        plt.close(fig)
+
+
+def test_the_same_deep_graph_left_to_right_would_be_too_wide():
+    fig = draw_graph(mg.trace_graph(deep_chain, 0.3), direction="right")
+    try:
+        assert fig.direction == "right"
+        assert fig.get_figwidth() > 2 * MAX_WIDTH
+    finally:
+        plt.close(fig)
+
+
+def test_a_small_graph_stays_left_to_right():
+    fig = draw_graph(mg.trace_graph(gaussian, 1.5, 0.5, 2.0, argnames=["x", "m", "s"]))
+    try:
+        assert fig.direction == "right" and fig.get_figwidth() <= MAX_WIDTH
+    finally:
+        plt.close(fig)
+
+
+def test_direction_must_be_known():
+    with pytest.raises(ValueError, match="direction"):
+        draw_graph(mg.trace_graph(gaussian, 1.5, 0.5, 2.0), direction="up")

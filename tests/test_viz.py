@@ -211,3 +211,62 @@ def test_gradient_field_arrows_are_the_gradient():
     expected = np.array([bowl_grad(p) for p in positions])
     np.testing.assert_allclose(quiver.U.ravel(), expected[:, 0])
     np.testing.assert_allclose(quiver.V.ravel(), expected[:, 1])
+
+
+# --- plot_matricized_jacobian ---------------------------------------------------------------
+
+def test_matricized_jacobian_is_block_diagonal_with_one_based_labels():
+    m, n = 3, 4
+    x = np.array([1.0, -2.0, 0.5, 3.0])
+    J = np.einsum("ik,l->ikl", np.eye(m), x)          # dy_i/dW_kl for y = W x
+    fig = viz.plot_matricized_jacobian(J)
+    assert isinstance(fig, Figure)
+    assert fig.matrix.shape == (m, m * n)
+    np.testing.assert_array_equal(fig.matrix[1, n:2 * n], x)
+    assert np.count_nonzero(fig.matrix) == m * n
+    ax = fig.axes[0]
+    image = ax.images[0].get_array()
+    assert image.mask.sum() == m * m * n - m * n       # zeros are masked (drawn white)
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels[0] == "$W_{11}$" and labels[-1] == "$W_{34}$"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["$y_{1}$", "$y_{2}$", "$y_{3}$"]
+    assert "12 of 36" in ax.get_title()
+
+
+def test_matricized_jacobian_rejects_other_shapes():
+    with pytest.raises(ValueError, match=r"\(m, m, n\)"):
+        viz.plot_matricized_jacobian(np.zeros((3, 4)))
+
+
+def test_plots_carry_titles():
+    assert viz.plot_descent(bowl, bowl_grad, W0, [0.1], steps=3).axes[0].get_title()
+    assert viz.plot_gradient_field(bowl, bowl_grad, n=3).axes[0].get_title()
+    assert viz.plot_descent(bowl, bowl_grad, W0, [0.1], steps=3,
+                            title=None).axes[0].get_title() == ""
+
+
+# --- check_answer ---------------------------------------------------------------------------
+
+def test_check_answer_says_what_is_missing(capsys):
+    assert viz.check_answer(None, [1.0], name="my_grad") is False
+    assert "fill in my_grad" in capsys.readouterr().out
+    assert viz.check_answer((1.0, None), [1.0, 2.0]) is False
+    assert "Not done yet" in capsys.readouterr().out
+
+
+def test_check_answer_reports_the_shape_before_the_numbers(capsys):
+    assert viz.check_answer(np.zeros((3, 2)), np.zeros((2, 3)), name="dW",
+                            shape_hint="shaped like W") is False
+    out = capsys.readouterr().out
+    assert "dW has shape (3, 2), expected (2, 3): shaped like W" in out
+    assert "relative error" not in out
+
+
+def test_check_answer_judges_by_relative_error(capsys):
+    ref = np.array([1.0, -2.0, 3.0])
+    assert viz.check_answer(ref * (1 + 1e-13), ref) is True
+    assert "correct" in capsys.readouterr().out
+    assert viz.check_answer(2 * ref, ref, hint="off by a factor?") is False
+    out = capsys.readouterr().out
+    assert "not yet: off by a factor?" in out and "3.3e-01" in out
+    assert viz.check_answer(ref * (1 + 1e-6), ref, tol=1e-5) is True
