@@ -19,9 +19,9 @@ tests run. This module does not use any of them while grading:
   them), and compared with Python floats from ``ndarray.tolist()``;
 - while a hand-written rule runs, minigrad's differentiation entry points
   (``minigrad.reverse.make_vjp`` and ``minigrad.forward.make_jvp``, through which every
-  differential operator goes) refuse to work, so a rule that asks minigrad for the
-  derivative raises instead of earning points. The refusal swaps the functions' code, so
-  it also catches aliases a student took earlier.
+  differential operator goes) and its finite-difference tools refuse to work, so a rule
+  that asks minigrad for the derivative raises instead of earning points. The refusal
+  swaps the functions' code, so it also catches aliases a student took earlier.
 
 What this module cannot do is protect itself from a cell that deliberately rewrites
 ``minigrad.grading`` (or the interpreter) before the tests run: nothing in one Python
@@ -91,7 +91,6 @@ _cos = _np.cos
 _absolute = _np.absolute
 _maximum = _np.maximum
 _matmul = _np.matmul
-_isfinite = _np.isfinite
 _add_reduce = _np.add.reduce
 _max_reduce = _np.maximum.reduce
 _default_rng = _np.random.default_rng
@@ -270,7 +269,6 @@ _NUMERICAL_TOOLS = [
                  "rel_error", "step_size_errors", "convergence_order")
 ]
 _REFUSED_CODE = {}
-_refusal_depth = [0]
 
 
 def _refusing(fn):
