@@ -377,22 +377,20 @@ def check_answer(mine, reference, *, name="your answer", tol=1e-10, hint=None,
     ``mine`` is None (or holds a None) until the student has written something: the
     message then says so. A wrong shape is reported before any numbers, because it is the
     more useful clue (``shape_hint`` says where to look). Otherwise the relative error (``minigrad.rel_error``) decides,
-    against ``tol``; ``hint`` is added to a wrong answer's message. Returns True when
-    the answer is right.
+    against ``tol``; ``hint`` is added to a wrong answer's message. Prints its verdict
+    and returns nothing, so that a self-check cell shows the message alone.
     """
     from .numerical import rel_error
 
     if mine is None or (isinstance(mine, (tuple, list)) and any(m is None for m in mine)):
         print(f"Not done yet: fill in {name} above, then run this cell again.")
-        return False
+        return
     mine_arr = np.asarray(mine, dtype=float)
     ref_arr = np.asarray(reference, dtype=float)
     if mine_arr.shape != ref_arr.shape:
         print(f"{name} has shape {mine_arr.shape}, expected {ref_arr.shape}"
               + (f": {shape_hint}" if shape_hint else "."))
-        return False
+        return
     err = float(rel_error(mine_arr, ref_arr))
-    right = err < tol
-    verdict = "correct" if right else "not yet" + (f": {hint}" if hint else "")
+    verdict = "correct" if err < tol else "not yet" + (f": {hint}" if hint else "")
     print(f"relative error {err:.1e}: {verdict}")
-    return right

@@ -247,26 +247,26 @@ def test_plots_carry_titles():
 
 # --- check_answer ---------------------------------------------------------------------------
 
+def verdict(capsys, *args, **kw):
+    assert viz.check_answer(*args, **kw) is None    # a self-check cell shows only the message
+    return capsys.readouterr().out
+
+
 def test_check_answer_says_what_is_missing(capsys):
-    assert viz.check_answer(None, [1.0], name="my_grad") is False
-    assert "fill in my_grad" in capsys.readouterr().out
-    assert viz.check_answer((1.0, None), [1.0, 2.0]) is False
-    assert "Not done yet" in capsys.readouterr().out
+    assert "Not done yet: fill in my_grad above" in verdict(capsys, None, [1.0], name="my_grad")
+    assert "Not done yet" in verdict(capsys, (1.0, None), [1.0, 2.0])
 
 
 def test_check_answer_reports_the_shape_before_the_numbers(capsys):
-    assert viz.check_answer(np.zeros((3, 2)), np.zeros((2, 3)), name="dW",
-                            shape_hint="shaped like W") is False
-    out = capsys.readouterr().out
+    out = verdict(capsys, np.zeros((3, 2)), np.zeros((2, 3)), name="dW", shape_hint="shaped like W")
     assert "dW has shape (3, 2), expected (2, 3): shaped like W" in out
     assert "relative error" not in out
 
 
 def test_check_answer_judges_by_relative_error(capsys):
     ref = np.array([1.0, -2.0, 3.0])
-    assert viz.check_answer(ref * (1 + 1e-13), ref) is True
-    assert "correct" in capsys.readouterr().out
-    assert viz.check_answer(2 * ref, ref, hint="off by a factor?") is False
-    out = capsys.readouterr().out
+    assert verdict(capsys, ref * (1 + 1e-13), ref).strip().endswith("correct")
+    out = verdict(capsys, 2 * ref, ref, hint="off by a factor?")
     assert "not yet: off by a factor?" in out and "3.3e-01" in out
-    assert viz.check_answer(ref * (1 + 1e-6), ref, tol=1e-5) is True
+    assert verdict(capsys, ref * (1 + 1e-6), ref, tol=1e-5).strip().endswith("correct")
+    assert "not yet" in verdict(capsys, ref * (1 + 1e-6), ref)
