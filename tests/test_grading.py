@@ -371,3 +371,11 @@ def test_backprop_by_hand_checks():
     G.check_mlp_classifier(train, seed=None)
     with pytest.raises(AssertionError, match="90%"):
         G.check_mlp_classifier(lambda X, t: train(X, t, steps=0), seed=0)
+
+
+def test_every_function_the_refusal_switches_off_exists():
+    # A rename in minigrad would otherwise silently let rules call minigrad again.
+    targets = [fn for fns in G._AUTODIFF.values() for fn in fns]
+    targets += G._JACOBIAN_OPERATORS + G._NUMERICAL_TOOLS
+    assert len(targets) == 5 + 3 + 9
+    assert all(callable(fn) for fn in targets), targets
