@@ -1,13 +1,13 @@
 """Runs inside each grading kernel before the first cell of a submission.
 
 A submission's cells and the tests that grade it share one Python process, so a cell can
-rebind ``numpy.allclose``, ``minigrad.check_grads``, ``minigrad.grading.check_vjp_maker``,
-``sys.modules['minigrad.grading']`` or a builtin before the tests run. This module takes a
+rebind ``numpy.allclose``, ``minigrad.check_grads``, ``course_tools.grading.check_vjp_maker``,
+``sys.modules['course_tools.grading']`` or a builtin before the tests run. This module takes a
 snapshot of those bindings when the kernel starts, while nothing but the kit's own code has
 run, and after every cell:
 
 - puts back every binding that changed (a module attribute, a function's ``__code__`` or
-  defaults, an entry of ``minigrad.grading``'s tables, a ``sys.modules`` entry, a notebook
+  defaults, an entry of ``course_tools.grading``'s tables, a ``sys.modules`` entry, a notebook
   name that was bound to the grading module or one of its functions), so whatever a cell
   replaced is the original again when the next cell starts;
 - writes one line to the cell's stderr naming what was replaced. In a test cell, stderr
@@ -18,7 +18,7 @@ run, and after every cell:
 stop a moment later, in whichever cell happened to be running, and the score would depend
 on timing.
 
-Importing ``minigrad.grading`` here, before any student code, is also what lets that module
+Importing ``course_tools.grading`` here, before any student code, is also what lets that module
 take its private references to numpy's functions from an untouched numpy.
 
 Only bindings are watched, not data: state that honest code changes (numpy's print options,
@@ -38,7 +38,7 @@ MARKER = "GRADING GUARD:"
 
 # Modules whose bindings are watched, besides every minigrad module loaded at start.
 _PLAIN_MODULES = ("builtins", "math", "numpy", "numpy.testing", "numpy.linalg", "numpy.random")
-_GRADING = "minigrad.grading"
+_GRADING = "course_tools.grading"
 # Builtins that IPython and ipykernel themselves swap around each cell.
 _MANAGED_BUILTINS = {"exit", "quit", "get_ipython", "input", "_", "__", "___"}
 

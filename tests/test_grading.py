@@ -1,4 +1,4 @@
-"""minigrad.grading: right rules pass, wrong rules fail with a message that says why,
+"""course_tools.grading: right rules pass, wrong rules fail with a message that says why,
 and the checks cannot be fooled by replacing numpy's or minigrad's functions."""
 
 import builtins
@@ -8,7 +8,7 @@ import pytest
 
 import minigrad as mg
 import minigrad.numpy as mnp
-from minigrad import grading as G
+from course_tools import grading as G
 
 
 # ----------------------------------------------------------------------- right rules
@@ -246,7 +246,7 @@ def test_refusal_is_restored_even_when_nested():
 
 
 def test_audit_source_points_at_tampering():
-    assert G.audit_source("import minigrad.grading as G; G.check_vjp_maker = print") != []
+    assert G.audit_source("import course_tools.grading as G; G.check_vjp_maker = print") != []
     assert "__code__" in G.audit_source("f.__code__ = g.__code__")
     assert G.audit_source("def sigmoid_vjp(ans, x):\n    return lambda g: g * ans * (1 - ans)") == []
 

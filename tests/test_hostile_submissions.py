@@ -149,9 +149,9 @@ G = type("FakeGrading", (), {"__getattr__": lambda self, name: always})()
 # under the real functions, and builtins replaced.
 REPLACE_DEEPLY = """\
 import sys, types, builtins
-fake = types.ModuleType("minigrad.grading")
+fake = types.ModuleType("course_tools.grading")
 fake.__getattr__ = lambda name: (lambda *args, **kwargs: True)
-sys.modules["minigrad.grading"] = fake
+sys.modules["course_tools.grading"] = fake
 mg.grading = fake
 G.check_vjp_maker.__code__ = (lambda *args, **kwargs: True).__code__
 G.check_registered_vjp.__code__ = (lambda *args, **kwargs: True).__code__
@@ -161,8 +161,8 @@ builtins.AssertionError = type("NeverRaised", (Exception,), {})
 # A training function that, when the test calls it, replaces the test's own checks.
 CHEAT_DURING_TEST = '''\
 def train_classifier(X, labels, classes, hidden=16):
-    import minigrad.grading
-    minigrad.grading.check_softmax_classifier = lambda *args, **kwargs: True
+    import course_tools.grading
+    course_tools.grading.check_softmax_classifier = lambda *args, **kwargs: True
     np.mean = lambda *args, **kwargs: 1.0
     rng = np.random.default_rng(0)
     return (rng.standard_normal((hidden, 2)), np.zeros(hidden),
@@ -347,7 +347,7 @@ def test_each_bad_submission_gets_exactly_one_clear_log_line(batch):
         "not_json": r"notebook is not valid JSON \(line 2, column 3: Expecting ',' delimiter\); scored 0",
         "floods": r"output truncated \(5\d(\.\d)? MB printed\)",
         "replaces_checkers": r"a cell replaced .*numpy\.allclose.*; put back before the next cell ran",
-        "replaces_deeply": r"a cell replaced .*sys\.modules\['minigrad\.grading'\].*; put back",
+        "replaces_deeply": r"a cell replaced .*sys\.modules\['course_tools\.grading'\].*; put back",
         "cheats_during_test": r"replaced while test 'test_train_classifier' ran; that test scores 0",
         "setup_deleted_claims_bonus": r"read-only cell 'setup' was deleted; restored from the gradebook",
     }
@@ -371,12 +371,12 @@ def test_replaced_checkers_are_named_and_put_back(batch):
     assert "numpy.allclose" in line and "numpy.testing.assert_allclose" in line
     [guard] = guard_lines(batch, "replaces_checkers")
     for name in ("numpy.allclose", "numpy.testing.assert_allclose", "minigrad.check_grads",
-                 "minigrad.rel_error", "minigrad.grading.check_vjp_maker",
-                 "minigrad.grading._close", "the notebook name 'G'"):
+                 "minigrad.rel_error", "course_tools.grading.check_vjp_maker",
+                 "course_tools.grading._close", "the notebook name 'G'"):
         assert name in guard
     deep = warnings(batch)["replaces_deeply"][0]
-    for name in ("minigrad.grading.check_vjp_maker.__code__", "builtins.AssertionError",
-                 "sys.modules['minigrad.grading']", "uses sys.modules, __code__, builtins"):
+    for name in ("course_tools.grading.check_vjp_maker.__code__", "builtins.AssertionError",
+                 "sys.modules['course_tools.grading']", "uses sys.modules, __code__, builtins"):
         assert name in deep
     bonus = warnings(batch)["setup_deleted_claims_bonus"][0]
     assert "graded cell 'bonus', which the gradebook does not know" in bonus

@@ -24,7 +24,7 @@ tests run. This module does not use any of them while grading:
   swaps the functions' code, so it also catches aliases a student took earlier.
 
 What this module cannot do is protect itself from a cell that deliberately rewrites
-``minigrad.grading`` (or the interpreter) before the tests run: nothing in one Python
+``course_tools.grading`` (or the interpreter) before the tests run: nothing in one Python
 process can. Such a cell has to name this module, ``sys.modules``, ``builtins`` or a
 ``__code__`` attribute; :func:`audit_source` lists those names so that graders can look.
 """
@@ -1229,7 +1229,7 @@ def check_softmax_classifier(train_classifier, seed=None):
 # Looking for tampering
 # ---------------------------------------------------------------------------------------
 
-_SUSPICIOUS = ("minigrad.grading", "grading", "sys.modules", "builtins", "__code__",
+_SUSPICIOUS = ("course_tools.grading", "grading", "sys.modules", "builtins", "__code__",
                "__builtins__", "__globals__", "importlib", "ctypes", "gc.get_referents",
                "make_vjp", "make_jvp")
 
