@@ -151,6 +151,15 @@ def _figure_image(fig):
                          layout=widgets.Layout(width=f"{fig.get_figwidth() * 90:.0f}px"))
 
 
+def _wired(box, slider, fig, image, update):
+    """Attach ``.slider``, ``.figure`` and ``.image`` to a widget's ``box``, redraw on every
+    move of the slider, and draw once now."""
+    box.slider, box.figure, box.image = slider, fig, image
+    slider.observe(update, names="value")
+    update()
+    return box
+
+
 def descent_widget(loss, grad, w0, *, lr=0.05, lr_range=(0.01, 0.3, 0.01), steps=30,
                    xlim=(-3, 3), ylim=(-3, 3)):
     """A learning-rate slider above the descent plot of :func:`plot_descent`.
@@ -178,10 +187,7 @@ def descent_widget(loss, grad, w0, *, lr=0.05, lr_range=(0.01, 0.3, 0.01), steps
         box.path = path
         image.value = _png(fig)
 
-    box.slider, box.figure, box.image = slider, fig, image
-    slider.observe(update, names="value")
-    update()
-    return box
+    return _wired(box, slider, fig, image, update)
 
 
 def plot_gradient_field(f, grad, *, xlim=(-2, 2), ylim=(-2, 2), n=13, ax=None,
@@ -316,10 +322,7 @@ def step_size_widget(f, dfdx, x, *, log10_h=-1.0, window=1.5,
         box.estimates = {k: estimates[k] for k in kinds}
         image.value = _png(fig)
 
-    box.slider, box.figure, box.image = slider, fig, image
-    slider.observe(update, names="value")
-    update()
-    return box
+    return _wired(box, slider, fig, image, update)
 
 
 def _padded(values, pad=0.1):
