@@ -10,7 +10,7 @@ import minigrad as mg
 import minigrad.numpy as mnp
 from minigrad.widgets import BackwardStepper, step_explanation
 
-from test_drawing import gaussian   # the slides' program, c = -log N(x | m, s^2)
+from test_drawing import deep_chain, gaussian   # gaussian: the slides' program, c = -log N(x | m, s^2)
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +130,14 @@ def test_numbers_only_where_no_broadcasting_is_summed_out():
     assert to_x.endswith("= [8, 16, 24]")
     # b was broadcast: its share still has to be summed, so no number is claimed
     assert to_b.strip() == "adjoint(b) += adjoint(t0) * x, summed down to b's shape ()"
+
+
+def test_a_deep_graph_steps_top_to_bottom():
+    st = BackwardStepper(mg.trace_graph(deep_chain, 0.3))
+    assert st.figure.direction == "down"
+    first = st.image.value
+    st.next()
+    st.next()
+    assert st.figure.direction == "down"           # the redraw keeps the layout
+    assert st.image.value != first
+    assert st.figure.get_figwidth() < st.figure.get_figheight()
