@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import pytest
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from conftest import gaussian
 import minigrad as mg
 import minigrad.numpy as mnp
 from minigrad.drawing import (MAX_WIDTH, draw_function, draw_graph, format_array, node_expression,
@@ -45,16 +46,6 @@ def diamond_graph():
         Node(4, "add", "add", [2, 3], np.array(u + v), np.array(1.0)),
     ]
     return Graph(nodes, 4, [4, 3, 2, 1, 0])
-
-
-def gaussian(x, m, s):
-    t0 = x - m
-    t1 = t0 / s
-    t2 = mnp.log(s)
-    t3 = t1**2
-    t4 = t2 + np.log(2 * np.pi) / 2
-    t5 = t3 / 2
-    return t4 + t5
 
 
 def node_boxes(fig):

@@ -3,16 +3,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-
-
-def gaussian(x, m, s):
-    t0 = x - m
-    t1 = t0 / s
-    t2 = np.log(s)
-    t3 = t1 ** 2
-    t4 = t2 + np.log(2 * np.pi) / 2
-    t5 = t3 / 2
-    return t4 + t5
+from conftest import gaussian
 
 
 def test_nodes_values_and_adjoints():

@@ -30,7 +30,11 @@ def test_lecture_runs_headless(path):
     print(f"{path.stem}: {TIMES[path.stem]:.1f} s")
 
 
-def test_lectures_start_with_learning_goals():
+def test_lectures_open_with_goals_and_close_with_a_summary_and_what_next():
     for path in LECTURES:
-        first = nbformat.read(path, as_version=4).cells[0]
-        assert first.cell_type == "markdown" and "goal" in first.source.lower(), path.name
+        markdown = [c.source for c in nbformat.read(path, as_version=4).cells
+                    if c.cell_type == "markdown"]
+        assert "goal" in markdown[0].lower(), path.name
+        assert any(line.strip() == "## Summary" for m in markdown for line in m.splitlines()), \
+            path.name
+        assert "next" in markdown[-1].lower(), path.name

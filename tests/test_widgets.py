@@ -10,7 +10,8 @@ import minigrad as mg
 import minigrad.numpy as mnp
 from minigrad.widgets import BackwardStepper, step_explanation
 
-from test_drawing import deep_chain, gaussian   # gaussian: the slides' program, c = -log N(x | m, s^2)
+from conftest import gaussian
+from test_drawing import deep_chain
 
 
 @pytest.fixture(scope="module")
