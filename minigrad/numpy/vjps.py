@@ -23,7 +23,12 @@ def unbroadcast(x, g):
     the cotangents of all those uses: over the leading axes numpy added, and over the axes
     where `x` had length 1.
     """
-    shape = shape_of(x)
+    return sum_to_shape(g, shape_of(x))
+
+
+def sum_to_shape(g, shape):
+    """`unbroadcast` given only the shape. Rules keep shapes rather than arrays in their
+    closures, so the forward pass's intermediate arrays are freed as soon as possible."""
     if shape_of(g) == shape:
         return g
     extra = np.ndim(g) - len(shape)
@@ -47,8 +52,27 @@ def _unary_maker(derivative):
 def _binary_maker(derivative, which):
     def maker(ans, x, y):
         d = derivative(ans, x, y)
-        arg = (x, y)[which]
-        return lambda g: unbroadcast(arg, g * d)
+        shape = shape_of((x, y)[which])
+        return lambda g: sum_to_shape(g * d, shape)
+    return maker
+
+
+def _pass_back(which, negate=False):
+    """add and subtract pass the cotangent back unchanged (or negated)."""
+    def maker(ans, x, y):
+        shape = shape_of((x, y)[which])
+        return (lambda g: sum_to_shape(-g, shape)) if negate else (
+            lambda g: sum_to_shape(g, shape))
+    return maker
+
+
+def _where_maker(which):
+    """Each branch gets the cotangent where it was chosen, zero elsewhere."""
+    def maker(ans, c, x, y):
+        shape = shape_of((x, y)[which])
+        if which == 0:
+            return lambda g: sum_to_shape(p.where(c, g, 0.0), shape)
+        return lambda g: sum_to_shape(p.where(c, 0.0, g), shape)
     return maker
 
 
@@ -56,26 +80,35 @@ for _prim, _derivative in UNARY.items():
     defvjp(_prim, _unary_maker(_derivative))
 for _prim, (_dx, _dy) in BINARY.items():
     defvjp(_prim, _binary_maker(_dx, 0), _binary_maker(_dy, 1))
-defvjp(p.add, lambda ans, x, y: lambda g: unbroadcast(x, g),
-       lambda ans, x, y: lambda g: unbroadcast(y, g))
-defvjp(p.subtract, lambda ans, x, y: lambda g: unbroadcast(x, g),
-       lambda ans, x, y: lambda g: unbroadcast(y, -g))
-defvjp(p.where, None,
-       lambda ans, c, x, y: lambda g: unbroadcast(x, p.where(c, g, 0.0)),
-       lambda ans, c, x, y: lambda g: unbroadcast(y, p.where(c, 0.0, g)))
+defvjp(p.add, _pass_back(0), _pass_back(1))
+defvjp(p.subtract, _pass_back(0), _pass_back(1, negate=True))
+defvjp(p.where, None, _where_maker(0), _where_maker(1))
 defvjp(p.clip, lambda ans, x, lo=None, hi=None: (lambda d: lambda g: g * d)(
     inside_clip(x, lo, hi)))
 
 
 # -- shapes: the cotangent is rearranged back into the argument's layout.
-defvjp(p.reshape, lambda ans, x, shape, **kw: lambda g: reshape(g, shape_of(x)))
-defvjp(p.ravel, lambda ans, x, **kw: lambda g: reshape(g, shape_of(x)))
-defvjp(p.squeeze, lambda ans, x, axis=None: lambda g: reshape(g, shape_of(x)))
-defvjp(p.expand_dims, lambda ans, x, axis: lambda g: reshape(g, shape_of(x)))
-defvjp(p.broadcast_to, lambda ans, x, shape: lambda g: unbroadcast(x, g))
+def _reshape_back(ans, x, *args, **kwargs):
+    shape = shape_of(x)
+    return lambda g: reshape(g, shape)
+
+
+def _sum_back(ans, x, *args, **kwargs):
+    shape = shape_of(x)
+    return lambda g: sum_to_shape(g, shape)
+
+
+for _prim in (p.reshape, p.ravel, p.squeeze, p.expand_dims):
+    defvjp(_prim, _reshape_back)
+defvjp(p.broadcast_to, _sum_back)
 defvjp(p.swapaxes, lambda ans, x, axis1, axis2: lambda g: swapaxes(g, axis1, axis2))
 defvjp(p.flip, lambda ans, x, axis=None: lambda g: flip(g, axis))
-defvjp(p.getitem, lambda ans, x, index: lambda g: untake(g, index, shape_of(x)))
+def _getitem_maker(ans, x, index):
+    shape = shape_of(x)
+    return lambda g: untake(g, index, shape)
+
+
+defvjp(p.getitem, _getitem_maker)
 defvjp(p.untake, lambda ans, g, index, shape: lambda gg: getitem(gg, index))
 
 
@@ -108,10 +141,18 @@ def _reduction_maker(prim):
     return maker
 
 
-defvjp(p.sum, lambda ans, x, axis=None, keepdims=False:
-       lambda g: repeat_to_match(g, shape_of(x), axis, keepdims))
-defvjp(p.mean, lambda ans, x, axis=None, keepdims=False:
-       lambda g: repeat_to_match(g, shape_of(x), axis, keepdims) / count(shape_of(x), axis))
+def _sum_maker(ans, x, axis=None, keepdims=False):
+    shape = shape_of(x)
+    return lambda g: repeat_to_match(g, shape, axis, keepdims)
+
+
+def _mean_maker(ans, x, axis=None, keepdims=False):
+    shape = shape_of(x)
+    return lambda g: repeat_to_match(g, shape, axis, keepdims) / count(shape, axis)
+
+
+defvjp(p.sum, _sum_maker)
+defvjp(p.mean, _mean_maker)
 for _prim in REDUCTIONS:
     defvjp(_prim, _reduction_maker(_prim))
 
@@ -119,7 +160,8 @@ for _prim in REDUCTIONS:
 def _cumsum_maker(ans, x, axis=None):
     """Element i of x appears in every partial sum from i on: a reversed cumulative sum."""
     if axis is None:
-        return lambda g: reshape(flip(p.cumsum(flip(g))), shape_of(x))
+        shape = shape_of(x)
+        return lambda g: reshape(flip(p.cumsum(flip(g))), shape)
     return lambda g: flip(p.cumsum(flip(g, axis), axis=axis), axis)
 
 
