@@ -106,51 +106,41 @@ def _stack(rows, out_shape, in_shape):
     return mnp.reshape(mnp.stack(rows), out_shape + in_shape)
 
 
-def _per_argnum(jacobian_operator):
-    """With a tuple of argnums, a Jacobian operator returns one Jacobian per argument."""
-    @functools.wraps(jacobian_operator)
+def _jacobian_operator(build):
+    """Make `build(partial, x)` (the Jacobian of a one-argument function at x) an operator
+    `op(fun, argnums)`: an int gives one Jacobian, a tuple one per argument."""
     def operator(fun, argnums=0):
-        if isinstance(argnums, int):
-            return jacobian_operator(fun, argnums)
-
         @functools.wraps(fun)
         def jacobians(*args):
-            return tuple(jacobian_operator(fun, i)(*args) for i in argnums)
+            result = []
+            for i in _argnums_tuple(argnums, len(args), build.__name__):
+                _check_float(args[i], i, build.__name__)
+                result.append(build(_partial_in(fun, args, (i,)), args[i]))
+            return result[0] if isinstance(argnums, int) else tuple(result)
         return jacobians
+    operator.__name__, operator.__doc__ = build.__name__, build.__doc__
     return operator
 
 
-@_per_argnum
-def jacrev(fun, argnums=0):
+@_jacobian_operator
+def jacrev(fun, x):
     """The Jacobian, shape out.shape + in.shape, one VJP per output element."""
-    @functools.wraps(fun)
-    def jacobian(*args):
-        i = _argnums_tuple(argnums, len(args), "jacrev")[0]
-        _check_float(args[i], i, "jacrev")
-        ans, f_vjp = reverse.make_vjp(_partial_in(fun, args, (i,)), [args[i]])
-        rows = (f_vjp(e)[0] for e in _basis(np.shape(ans)))
-        return _stack(rows, np.shape(ans), np.shape(args[i]))
-    return jacobian
+    ans, f_vjp = reverse.make_vjp(fun, [x])
+    rows = (f_vjp(e)[0] for e in _basis(np.shape(ans)))
+    return _stack(rows, np.shape(ans), np.shape(x))
 
 
-@_per_argnum
-def jacfwd(fun, argnums=0):
+@_jacobian_operator
+def jacfwd(fun, x):
     """The Jacobian, shape out.shape + in.shape, one JVP per input element."""
-    @functools.wraps(fun)
-    def jacobian(*args):
-        i = _argnums_tuple(argnums, len(args), "jacfwd")[0]
-        _check_float(args[i], i, "jacfwd")
-        x = args[i]
-        partial = _partial_in(fun, args, (i,))
-        columns = [forward.make_jvp(partial, [x], [e])[1] for e in _basis(np.shape(x))]
-        if not columns:                     # an input with no elements
-            return np.zeros(np.shape(partial(x)) + np.shape(x))
-        # Column k is d out / d x_k: stack them, then move the input axes last.
-        out_shape, n_in = np.shape(columns[0]), np.ndim(x)
-        stacked = mnp.reshape(mnp.stack(columns), np.shape(x) + out_shape)
-        return mnp.transpose(stacked, tuple(range(n_in, n_in + len(out_shape)))
-                             + tuple(range(n_in)))
-    return jacobian
+    columns = [forward.make_jvp(fun, [x], [e])[1] for e in _basis(np.shape(x))]
+    if not columns:                     # an input with no elements
+        return np.zeros(np.shape(fun(x)) + np.shape(x))
+    # Column k is d out / d x_k: stack them, then move the input axes last.
+    out_shape, n_in = np.shape(columns[0]), np.ndim(x)
+    stacked = mnp.reshape(mnp.stack(columns), np.shape(x) + out_shape)
+    return mnp.transpose(stacked, tuple(range(n_in, n_in + len(out_shape)))
+                         + tuple(range(n_in)))
 
 
 def hessian(fun, argnums=0):
