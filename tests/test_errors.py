@@ -60,8 +60,8 @@ def test_debug_nans_names_the_primitive():
     f = lambda x: mnp.sum(mnp.sqrt(x - 2.0))
     with np.errstate(invalid="ignore"):
         assert np.isnan(f(np.ones(2)))
-    with mg.debug_nans(), pytest.raises(FloatingPointError, match="'sqrt'"):
-        mg.grad(f)(np.ones(2))
+        with mg.debug_nans(), pytest.raises(FloatingPointError, match="'sqrt'"):
+            mg.grad(f)(np.ones(2))
 
 
 def test_debug_nans_in_the_backward_pass():
