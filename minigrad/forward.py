@@ -8,7 +8,7 @@ pass per input direction instead of one per output.
 """
 import numpy as np
 
-from .tracer import Box, PerArgument, Trace, debug, shape_of, value_of
+from .tracer import Box, Trace, check_rules, debug, shape_of, value_of
 
 
 class JVPNode:
@@ -62,8 +62,7 @@ def defjvp(prim, *rules):
     `rule(tangent, ans, *args, **kwargs)` returns the output-tangent contribution of that
     argument, given its tangent (same shape as the argument). `None` means zero.
     """
-    one_for_all = len(rules) == 1 and isinstance(rules[0], PerArgument)
-    prim.jvp_rules = rules[0] if one_for_all else rules
+    prim.jvp_rules = check_rules(prim, rules, "mg.defjvp")
 
 
 def make_jvp(fun, primals, tangents):

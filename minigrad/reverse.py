@@ -11,7 +11,7 @@ recursion, so a graph of a hundred thousand nodes costs linear time and no stack
 """
 import numpy as np
 
-from .tracer import Box, PerArgument, Trace, debug, shape_of, value_of
+from .tracer import Box, Trace, check_rules, debug, shape_of, value_of
 
 
 class VJPNode:
@@ -53,8 +53,7 @@ def defvjp(prim, *makers):
     `g` has the shape of `ans` and the cotangent must have the shape of that argument.
     Write makers with `minigrad.numpy` functions so that they can be differentiated again.
     """
-    one_for_all = len(makers) == 1 and isinstance(makers[0], PerArgument)
-    prim.vjp_makers = makers[0] if one_for_all else makers
+    prim.vjp_makers = check_rules(prim, makers, "mg.defvjp")
 
 
 def backward_pass(g, end_node, on_visit=None):

@@ -154,6 +154,21 @@ class PerArgument:
         return 1 << 62
 
 
+def check_rules(prim, rules, definer):
+    """What students get wrong when registering rules, caught at registration."""
+    if not isinstance(prim, Primitive):
+        raise TypeError(
+            f"{definer} needs a primitive, but got {prim!r}. Decorate the function with "
+            f"@mg.primitive first: a plain function is traced through, never by its rules.")
+    if len(rules) == 1 and isinstance(rules[0], PerArgument):
+        return rules[0]
+    for i, rule in enumerate(rules):
+        if rule is not None and not callable(rule):
+            raise TypeError(f"{definer}({prim.name}, ...): the rule for argument {i} is "
+                            f"{rule!r}; give a function, or None for a zero derivative.")
+    return rules
+
+
 def primitive(fun):
     """Decorator: make `fun` a primitive. Its body sees plain numpy values; give it rules
     with `defvjp` (reverse mode) and `defjvp` (forward mode)."""

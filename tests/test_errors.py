@@ -94,3 +94,14 @@ def test_bad_cotangent_and_tangent_shapes():
 def test_bad_argnums():
     with pytest.raises(ValueError, match="argnums"):
         mg.grad(lambda x: x, argnums=2)(1.0)
+
+
+def test_rules_for_a_plain_function_are_refused():
+    def cube3(x):
+        return x ** 3
+    with pytest.raises(TypeError, match=r"@mg\.primitive"):
+        mg.defvjp(cube3, lambda ans, x: lambda g: g * 3 * x ** 2)
+    with pytest.raises(TypeError, match=r"@mg\.primitive"):
+        mg.defjvp(cube3, lambda t, ans, x: t * 3 * x ** 2)
+    with pytest.raises(TypeError, match="argument 0"):
+        mg.defvjp(cube, 3.0)
