@@ -317,12 +317,15 @@ def _call_student(what, fn, *args, refuse=("rev", "fwd"), extra=(), numerical=Tr
         hint = ""
         if "mismatch in its core dimension" in text:
             hint = (" The inner sizes of a matrix product do not match: check the shapes of "
-                    "its factors, and whether one of them needs a transpose (.T).")
+                    "its factors, and whether one of them needs a transpose (.T). For two "
+                    "1-D arrays .T changes nothing: their outer product is np.outer(a, b).")
         elif _REFUSAL in text:
             hint = " Work the derivative out on paper and write it with numpy."
         elif "could not be broadcast" in text:
-            hint = (" The shapes do not line up: if the operation reduced an axis, put it back "
-                    "(np.expand_dims, or keepdims=True) before combining g with x.")
+            hint = (" The shapes do not line up: if an axis was reduced (by the operation, or "
+                    "by a sum in your own code), put it back (np.expand_dims, or "
+                    "keepdims=True) before combining the result with an array that still "
+                    "has that axis.")
         raise GradingError(f"{what} raised {type(exc).__name__}: {text}{hint}") from None
 
 
@@ -528,7 +531,7 @@ def _numeric_vjp(forward, args, kwargs, argnum, cotangent):
 # Explaining a wrong gradient
 # ---------------------------------------------------------------------------------------
 
-def _explain_shape(what, got, want, out_shape, kind="gradient"):
+def _explain_shape(what, got, want, out_shape, kind="gradient", argname="x"):
     msg = (f"{what} returned a {kind} of shape {_shape_str(got)}, but it must have shape "
            f"{_shape_str(want)}")
     if kind == "gradient":
@@ -538,8 +541,8 @@ def _explain_shape(what, got, want, out_shape, kind="gradient"):
         elif got == tuple(out_shape) and got != tuple(want):
             if _broadcastable(tuple(want), tuple(out_shape)):
                 msg += (" It has the output's shape: the input was broadcast, so sum the "
-                        "cotangent over the broadcast axes. Did you unbroadcast "
-                        "(mg.unbroadcast(x, g))?")
+                        f"cotangent over the broadcast axes. Did you unbroadcast "
+                        f"(mg.unbroadcast({argname}, g) sums g down to {argname}'s shape)?")
             else:
                 msg += " It has the output's shape: which input does this gradient belong to?"
         elif len(got) < len(want) or (len(got) == len(want) and sum(got) < sum(want)):
@@ -616,7 +619,8 @@ def _check_vjp_case(op, maker, argnum, args, kwargs, rng, what):
                            f"a function of the cotangent g (e.g. `return lambda g: ...`).")
     got = _as_array(_call_student(where, vjp_fn, _copy(g)), where)
     if got.shape != arg.shape:
-        raise GradingError(_explain_shape(where, got.shape, arg.shape, ans.shape))
+        raise GradingError(_explain_shape(where, got.shape, arg.shape, ans.shape,
+                                          argname=op.argnames[argnum]))
     if not _all_finite(got):
         raise GradingError(_explain_values(where, got, got))
     for _ in range(3):
@@ -749,8 +753,11 @@ def check_registered_vjp(primitive, op_name, argnum=0, seed=0):
         except GradingError:
             raise
         except Exception as exc:  # noqa: BLE001
-            raise GradingError(f"{where} raised {type(exc).__name__}: {exc}. Did you run the "
-                               f"cell with mg.defvjp({op.name}, ...)?") from None
+            raise GradingError(f"{where} raised {type(exc).__name__}: "
+                               f"{str(exc).rstrip('.')}. Did you run the cell with "
+                               f"mg.defvjp({op.name}, ...)? If the message is about the "
+                               f"output's shape, check that the forward pass of {op.name} "
+                               f"returns the shape numpy would (axis, keepdims).") from None
         expected = _numeric_vjp(op.forward, args, kwargs, argnum, g)
         if got.shape != expected.shape or not _close(got, expected, 1e-5):
             raise GradingError(
@@ -778,8 +785,9 @@ def check_registered_jvp(primitive, op_name, argnum=0, seed=0):
         except GradingError:
             raise
         except Exception as exc:  # noqa: BLE001
-            raise GradingError(f"{where} raised {type(exc).__name__}: {exc}. Did you run the "
-                               f"cell with mg.defjvp({op.name}, ...)?") from None
+            raise GradingError(f"{where} raised {type(exc).__name__}: "
+                               f"{str(exc).rstrip('.')}. Did you run the cell with "
+                               f"mg.defjvp({op.name}, ...)?") from None
         expected = _directional(op.forward, args, kwargs, argnum, t)
         if got.shape != expected.shape or not _close(got, expected, 1e-5):
             raise GradingError(
@@ -846,6 +854,10 @@ def check_difference_quotients(forward, backward, central, seed=None):
                 others = [o for o, formula in formulas.items()
                           if o != name and abs(got - formula(f, x, h)) <= 1e-9 * (1 + abs(want))]
                 hint = f" That is the value of {others[0]}." if others else ""
+                if not others and want != 0 and abs(got / want - 2) < 1e-6:
+                    hint = " That is twice the formula: check the denominator (h or 2h)."
+                elif not others and want != 0 and abs(got / want - 0.5) < 1e-6:
+                    hint = " That is half the formula: check the denominator (h or 2h)."
                 raise GradingError(f"{where} returned {got:.10g}; the formula gives "
                                    f"{want:.10g}.{hint}")
 
@@ -1034,7 +1046,9 @@ def check_jacobian_builder(builder, mode, seed=None):
         if got.shape != want.shape:
             raise GradingError(f"{where} has shape {_shape_str(got.shape)}; the Jacobian of "
                                f"f: R^{n} -> R^{m} has shape {_shape_str(want.shape)} "
-                               f"(outputs first).")
+                               f"(outputs first)."
+                               + (" It looks transposed: a JVP gives a column, a VJP a row."
+                                  if got.shape == want.shape[::-1] else ""))
         if not _close(got, want, 1e-5, 1e-7):
             raise GradingError(_explain_values(where, got, want))
 
@@ -1056,7 +1070,9 @@ def check_transpose_identity(transpose_identity, seed=None):
     for name, value in (("<v, J u>", lhs), ("<J^T v, u>", rhs)):
         value = _floats(_as_array(value, where))
         if len(value) != 1:
-            raise GradingError(f"{where}: {name} should be one number, got {len(value)}.")
+            raise GradingError(f"{where}: {name} should be one number, got {len(value)}: an "
+                               f"inner product multiplies entry by entry and sums (np.dot, "
+                               f"or np.sum(a * b)).")
         if not abs(value[0] - want) <= 1e-5 * (1 + abs(want)):
             raise GradingError(f"{where}: {name} is {value[0]:.6g}; central differences give "
                                f"{want:.6g}.")
