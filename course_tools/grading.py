@@ -323,10 +323,14 @@ def _call_student(what, fn, *args, refuse=("rev", "fwd"), extra=(), numerical=Tr
             hint = " Work the derivative out on paper and write it with numpy."
         elif "could not be broadcast" in text:
             hint = (" The shapes do not line up: if an axis was reduced (by the operation, or "
-                    "by a sum in your own code), put it back (np.expand_dims, or "
-                    "keepdims=True) before combining the result with an array that still "
-                    "has that axis.")
-        raise GradingError(f"{what} raised {type(exc).__name__}: {text}{hint}") from None
+                    "by a sum in your own code), put it back where it was "
+                    "(np.expand_dims(g, axis), or keepdims=True) before combining the result "
+                    "with an array that still has that axis.")
+        elif "NoneType" in text and "integer" in text:
+            hint = (" Was it axis=None? Then every axis was reduced: the output and g are "
+                    "single numbers that broadcast as they are, and np.expand_dims(g, None) "
+                    "is an error.")
+        raise GradingError(f"{what} raised {type(exc).__name__}: {text.rstrip('. ')}.{hint}") from None
 
 
 # ---------------------------------------------------------------------------------------
@@ -552,6 +556,10 @@ def _explain_shape(what, got, want, out_shape, kind="gradient", argname="x"):
         msg += " (the output's shape): a JVP maps an input tangent to an output tangent."
         if len(got) == 2 and got == tuple(want)[::-1]:
             msg += " It looks transposed."
+        elif len(got) > len(want):
+            msg += (" It has more axes than the output: did you sum over the reduced axis "
+                    "(with the forward pass's axis and keepdims)? With keepdims=True that "
+                    "axis is already in ans: do not add it back.")
     return msg
 
 
