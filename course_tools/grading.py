@@ -1118,6 +1118,13 @@ def _check_gradient_list(where, got, names, f, args, rng):
         what = f"{where}: {name}"
         arr = _as_array(got[i], what)
         if arr.shape != args[i].shape:
+            others = [names[k] for k in range(len(names))
+                      if k != i and args[k].shape == arr.shape]
+            if others:
+                raise GradingError(
+                    f"{what} has shape {_shape_str(arr.shape)}, but it must have shape "
+                    f"{_shape_str(args[i].shape)}. That is the shape of {others[0]}: return "
+                    f"the gradients in the order {', '.join(names)}.")
             raise GradingError(_explain_shape(what, arr.shape, args[i].shape, ()))
         if not _all_finite(arr):
             raise GradingError(_explain_values(what, arr, arr))
