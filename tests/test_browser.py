@@ -39,7 +39,7 @@ def _or_missing(paths: list[str], what: str) -> list:
     return paths or [pytest.param(None, id=f"no-{what}")]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
     """Debian's Chromium under Playwright; None when it is missing under CI=true, so that
     every browser test fails (see ``_require``) instead of being skipped."""
@@ -58,7 +58,7 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(chromium):
     if chromium is None:
         yield None
