@@ -69,3 +69,13 @@ def format_seconds(seconds):
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.2f} ms"
     return f"{seconds * 1e6:.1f} us"
+
+
+def command_line(run, report, doc, argv=None, **int_options):
+    """The `main` of a benchmark script: its integer options (with defaults) become
+    `--name` flags passed to `run`; the report is printed."""
+    import argparse
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    for name, default in int_options.items():
+        parser.add_argument(f"--{name}", type=int, default=default)
+    print(report(run(**vars(parser.parse_args(argv)))))
