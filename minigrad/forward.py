@@ -8,7 +8,7 @@ pass per input direction instead of one per output.
 """
 import numpy as np
 
-from .tracer import Box, Trace, check_rules, debug, shape_of, value_of
+from .tracer import Box, Trace, check_rules, debug, missing_rule, shape_of, value_of
 
 
 class JVPNode:
@@ -22,10 +22,7 @@ class ForwardTrace(Trace):
     def lift(self, prim, ans, args, kwargs, argnums, boxes):
         rules = prim.jvp_rules
         if rules is None:
-            raise NotImplementedError(
-                f"minigrad has no JVP rule for the primitive '{prim.name}', so forward mode "
-                f"(jvp, jacfwd, hessian) cannot go through it. Register one: "
-                f"mg.defjvp({prim.name}, rule_for_arg0, rule_for_arg1, ...).")
+            raise missing_rule(prim, "defjvp", "forward mode (jvp, jacfwd, hessian)")
         out_shape = shape_of(ans)
         tangent = None
         for argnum, box in zip(argnums, boxes):

@@ -11,7 +11,7 @@ recursion, so a graph of a hundred thousand nodes costs linear time and no stack
 """
 import numpy as np
 
-from .tracer import Box, Trace, check_rules, debug, shape_of, value_of
+from .tracer import Box, Trace, check_rules, debug, missing_rule, shape_of, value_of
 
 
 class VJPNode:
@@ -31,10 +31,7 @@ class ReverseTrace(Trace):
     def lift(self, prim, ans, args, kwargs, argnums, boxes):
         makers = prim.vjp_makers
         if makers is None:
-            raise NotImplementedError(
-                f"minigrad has no VJP rule for the primitive '{prim.name}', so reverse mode "
-                f"(grad, vjp, jacrev) cannot go through it. Register one: "
-                f"mg.defvjp({prim.name}, maker_for_arg0, maker_for_arg1, ...).")
+            raise missing_rule(prim, "defvjp", "reverse mode (grad, vjp, jacrev)")
         parents, vjps, used = [], [], []
         for argnum, box in zip(argnums, boxes):
             maker = makers[argnum] if argnum < len(makers) else None

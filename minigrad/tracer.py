@@ -154,6 +154,14 @@ class PerArgument:
         return 1 << 62
 
 
+def missing_rule(prim, definer, operators):
+    """The error for a primitive without rules for the mode being traced."""
+    return NotImplementedError(
+        f"minigrad has no {definer[-3:].upper()} rule for the primitive '{prim.name}', so "
+        f"{operators} cannot go through it. Register one: "
+        f"mg.{definer}({prim.name}, rule_for_arg0, rule_for_arg1, ...).")
+
+
 def check_rules(prim, rules, definer):
     """What students get wrong when registering rules, caught at registration."""
     if not isinstance(prim, Primitive):
