@@ -30,3 +30,17 @@ c.OverwriteCells.add_missing_cells = True
 # Keep a runaway print loop from bloating the graded notebook and its feedback page.
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100
+
+# ---- Grading safely (see docs/grading_a_class.md) ----------------------------------------
+# One pipeline for `nbgrader autograde`, the Formgrader and `python -m course_tools.grade`:
+# the kit's preprocessors, and every kernel started inside the sandbox of
+# course_tools/sandbox.py (bubblewrap: no network, no instructor files, its own /tmp).
+from course_tools.pipeline import configure  # noqa: E402
+
+configure(c, root=__file__.rsplit("/", 1)[0] if "/" in __file__ else ".")  # noqa: F821
+c.SandboxKernelManager.memory_limit = 2 * 1024 ** 3    # bytes of address space per process
+c.SandboxKernelManager.process_limit = 256             # processes and threads at once
+c.SandboxKernelManager.disk_limit = 200 * 1000 ** 2    # bytes of scratch (tmpfs) and per file
+c.SandboxKernelManager.cpu_limit = 900                 # CPU seconds per process
+c.SandboxKernelManager.wall_limit = 1800               # seconds a kernel may live
+c.SandboxKernelManager.sandbox = True                  # False grades with the grader's rights

@@ -177,6 +177,10 @@ def describe(events):
     for label, timeout in by_kind.get("unresponsive", []):
         reasons.append(f"kernel stopped responding in cell {label} (still busy after the "
                        f"{timeout} s timeout and the interrupt); the cells after it were not run")
+    for label, limit in dict.fromkeys(by_kind.get("limit", [])):
+        reasons.append(f"cell {label} hit the sandbox's {limit} limit")
+    for problem in by_kind.get("judge", [])[:1]:
+        reasons.append(f"the grader's judge failed ({problem}); its test cells scored 0")
     for printed in by_kind.get("output", []):
         reasons.append(f"output truncated ({_human(printed)} printed)")
     in_answers, in_tests = [], []
@@ -193,14 +197,10 @@ def describe(events):
 # ------------------------------------------------------------------------------ nbgrader
 
 def load_config(root, extra_files, args):
-    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput,
-                                        DeduplicateIds, IgnorePattern, LimitOutput,
-                                        OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
 
-    from .preprocessors import GuardedExecute, InspectCells
+    from .pipeline import configure
 
     config = Config()
     for path in [root / "nbgrader_config.py"] + [Path(p) for p in extra_files]:
@@ -209,13 +209,8 @@ def load_config(root, extra_files, args):
         elif path != root / "nbgrader_config.py":
             raise SystemExit(f"config file not found: {path}")
     config.CourseDirectory.root = str(root)
-    config.Autograde.sanitize_preprocessors = [
-        ClearOutput, InspectCells, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
-        CheckCellMetadata]
-    config.Autograde.autograde_preprocessors = [
-        GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-        AssignLatePenalties, CheckCellMetadata]
-    config.OverwriteCells.add_missing_cells = True
+    # The same pipeline as nbgrader_config.py sets, even if a course's config does not.
+    configure(config)
     release = config.CourseDirectory.get("release_directory", "release")
     config.InspectCells.release_directory = str(root / release)
     config.GuardedExecute.max_output_bytes = args.max_output

@@ -18,7 +18,14 @@ Both write what they found to :data:`EVENTS`, which the grading command reads af
 submission; nbgrader's own log stays as it is.
 """
 
+import importlib.util
+import json
+import os
+import secrets
+import shutil
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 from jupyter_core.utils import run_sync
@@ -30,7 +37,7 @@ from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor
 import nbformat
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Integer, List, Unicode
 
 from .kernel_guard import MARKER
 
@@ -185,6 +192,81 @@ class InspectCells(NbGraderPreprocessor):
             previous = name
 
 
+# What an error says when the sandbox's limits stopped it.
+LIMIT_SIGNS = {
+    "memory": ("MemoryError", "Cannot allocate memory", "Unable to allocate"),
+    "process": ("Resource temporarily unavailable", "can't start new thread"),
+    "disk": ("No space left on device", "File too large"),
+}
+
+JUDGE_MODULE = "course_tools.grading.judge"
+RECORD_CAP = 10_000_000   # bytes of records read back per grade cell
+
+
+def judge_installed():
+    try:
+        return importlib.util.find_spec(JUDGE_MODULE) is not None
+    except ImportError:
+        return False
+
+
+class GradingChannel(NbGraderPreprocessor):
+    """Before the kernel starts: a fresh channel directory and a seed, in the environment.
+
+    Checks in the kernel then record answers there instead of judging them (see
+    ``GuardedExecute.judge_command``). Without a judge installed nothing is set, and the
+    tests judge in the kernel as before.
+    """
+
+    enabled = Bool(True, help="Record answers in a channel and judge them on the host, "
+                              "when the judge is installed.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        for key in ("MINIGRAD_GRADING_CHANNEL", "MINIGRAD_GRADING_SEED"):
+            os.environ.pop(key, None)
+        if self.enabled and judge_installed():
+            start_channel(resources)
+        return nb, resources
+
+
+def start_channel(resources, uid=65534):
+    channel = tempfile.mkdtemp(prefix="minigrad-channel-")
+    os.chmod(channel, 0o700)
+    if os.geteuid() == 0:
+        os.chown(channel, uid, uid)
+    seed = secrets.randbits(62)
+    os.environ["MINIGRAD_GRADING_CHANNEL"] = channel
+    os.environ["MINIGRAD_GRADING_SEED"] = str(seed)
+    resources["minigrad_grading"] = {"channel": channel, "seed": seed}
+    return channel, seed
+
+
+def _listing(channel):
+    try:
+        return {e.name: e.stat(follow_symlinks=False).st_mtime_ns
+                for e in os.scandir(channel) if e.is_file(follow_symlinks=False)}
+    except OSError:
+        return {}
+
+
+def read_records(channel, names):
+    """The new record files, oldest first, as JSON values; no pickle, at most RECORD_CAP bytes."""
+    records, used = [], 0
+    for name in names:
+        path = os.path.join(channel, name)
+        try:
+            size = os.lstat(path).st_size
+            if used + size > RECORD_CAP:
+                records.append({"error": f"record {name} not read: over {_human(RECORD_CAP)}"})
+                break
+            used += size
+            with open(path, "rb") as f:
+                records.append(json.loads(f.read(RECORD_CAP).decode("utf-8")))
+        except (OSError, ValueError, RecursionError) as exc:
+            records.append({"error": f"record {name} unreadable: {type(exc).__name__}"})
+    return records
+
+
 def _size(msg):
     content = msg.get("content", {})
     if msg["msg_type"] == "stream":
@@ -205,6 +287,14 @@ class GuardedExecute(Execute):
         True, help="Start every kernel with kernel_guard.py installed."
     ).tag(config=True)
 
+    judge_command = List(
+        [], help="Command of the judge (JSON requests on stdin, one verdict per line on "
+                 "stdout); default: this Python with -m course_tools.grading.judge."
+    ).tag(config=True)
+
+    judge_timeout = Integer(300, help="Seconds the judge may take for one notebook."
+                            ).tag(config=True)
+
     async def async_start_new_kernel(self, **kwargs):
         # What the kernel process writes to its own stdout/stderr (bypassing the notebook)
         # must not reach the grader's terminal: a submission could write gigabytes there.
@@ -220,6 +310,8 @@ class GuardedExecute(Execute):
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
         self._stopped = None
+        self._channel = (resources or {}).get("minigrad_grading")
+        self._pending = []         # (cell, records) of grade cells to judge on the host
         self._printed = 0          # characters of output the submission produced ...
         self._dropped = 0          # ... and how many of them were not kept
         with self.setup_kernel():
@@ -231,6 +323,11 @@ class GuardedExecute(Execute):
                 self.preprocess_cell(cell, resources, index)
             if self._stopped:
                 self.shutdown_kernel = "immediate"
+        if self._channel:
+            self._judge()
+            shutil.rmtree(self._channel["channel"], ignore_errors=True)
+            for key in ("MINIGRAD_GRADING_CHANNEL", "MINIGRAD_GRADING_SEED"):
+                os.environ.pop(key, None)
         self.set_widgets_metadata()
         if self._dropped:
             record(self.resources, "output", self._printed)
@@ -253,6 +350,8 @@ class GuardedExecute(Execute):
             return cell, self.resources
         self._cell_kept = 0
         self._cell_dropped = 0
+        judged = self._channel and utils.is_grade(cell) and not utils.is_solution(cell)
+        before = _listing(self._channel["channel"]) if judged else None
         try:
             cell = self.execute_cell(cell, index, store_history=True)
         except DeadKernelError:
@@ -268,11 +367,51 @@ class GuardedExecute(Execute):
                        f"interrupt.")
         else:
             self._note_outputs(cell, index)
+        if judged:
+            after = _listing(self._channel["channel"])
+            new = sorted((n for n in after if after[n] != before.get(n)), key=lambda n: (after[n], n))
+            self._pending.append((cell, read_records(self._channel["channel"], new)))
         return cell, self.resources
+
+    def _judge(self):
+        """Ask the judge, in a fresh process, for each grade cell's verdict; write it in."""
+        if not self._pending:
+            return
+        command = list(self.judge_command) or [sys.executable, "-m", JUDGE_MODULE]
+        seed = self._channel["seed"]
+        requests = "".join(json.dumps({"source": cell.source, "records": records, "seed": seed}) + "\n"
+                           for cell, records in self._pending)
+        package_root = str(Path(__file__).resolve().parents[1])
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": package_root,
+               "HOME": tempfile.gettempdir(), "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1"}
+        try:
+            run = subprocess.run(command, input=requests, capture_output=True, text=True,
+                                 env=env, timeout=self.judge_timeout, cwd=tempfile.gettempdir())
+            lines = [line for line in run.stdout.splitlines() if line.strip()]
+            verdicts = [json.loads(line) for line in lines]
+            if len(verdicts) != len(self._pending):
+                raise ValueError(f"{len(verdicts)} verdicts for {len(self._pending)} cells"
+                                 f" ({run.stderr.strip()[-300:]})")
+        except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+            verdicts = [{"passed": False, "message": f"the grader's judge failed: {exc}"}
+                        ] * len(self._pending)
+            record(self.resources, "judge", str(exc))
+        for (cell, _), verdict in zip(self._pending, verdicts):
+            message = str(verdict.get("message", "")) if isinstance(verdict, dict) else ""
+            if isinstance(verdict, dict) and verdict.get("passed") is True:
+                cell.outputs = [new_output("stream", name="stdout", text=message + "\n")]
+            else:
+                cell.outputs = [new_output("error", ename="GradingFailure", evalue=message,
+                                           traceback=[f"GradingFailure: {message}"])]
 
     def _note_outputs(self, cell, index):
         replaced = []
         for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                text = f"{output.get('ename')}: {output.get('evalue')}"
+                for limit, signs in LIMIT_SIGNS.items():
+                    if any(sign in text for sign in signs):
+                        record(self.resources, "limit", (_label(cell, index), limit))
             if output.output_type == "error" and output.get("ename") == "CellTimeoutError":
                 record(self.resources, "timeout", (_label(cell, index), self.timeout))
             if output.output_type == "stream" and output.name == "stderr":
@@ -344,4 +483,4 @@ def _human(n, small="characters"):
     return f"{n:g} {small}"
 
 
-__all__ = ["EVENTS", "GuardedExecute", "InspectCells", "record"]
+__all__ = ["EVENTS", "GradingChannel", "GuardedExecute", "InspectCells", "record"]
