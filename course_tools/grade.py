@@ -109,19 +109,57 @@ def read_notebook(path, max_bytes):
     return nb, None
 
 
-def audit(nb, locked_ids):
-    """Names from SUSPICIOUS in the cells a student could edit."""
+# minigrad's own differentiation: a rule that calls it computes the gradient it should derive.
+DIFFERENTIATION = {"grad", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "value_and_grad",
+                   "make_vjp", "central_difference", "forward_difference", "backward_difference"}
+
+
+def _differentiation_in_rules(source):
+    """(name, line) of calls to minigrad's differentiation inside a function or lambda."""
+    import ast
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
     found = []
-    for cell in nb["cells"]:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Call):
+                    f = inner.func
+                    name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", None)
+                    if name in DIFFERENTIATION:
+                        found.append((f"minigrad's {name}() inside a rule", inner.lineno))
+    return list(dict.fromkeys(found))
+
+
+def audit(nb, locked_ids):
+    """What a person should read in the cells a student could edit: (what, cell, line)."""
+    found = []
+    for index, cell in enumerate(nb["cells"]):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell.get("cell_type") != "code" or (isinstance(meta, dict) and meta.get("grade_id") in locked_ids):
             continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else source
+        label = (f"'{meta['grade_id']}'" if isinstance(meta, dict) and isinstance(meta.get("grade_id"), str)
+                 else str(index + 1))
         for name, pattern in SUSPICIOUS.items():
-            if name not in found and re.search(pattern, source):
-                found.append(name)
+            for number, line in enumerate(source.splitlines(), 1):
+                if re.search(pattern, line):
+                    found.append((name, label, number))
+                    break
+        found += [(name, label, line) for name, line in _differentiation_in_rules(source)]
     return found
+
+
+def review_reason(found):
+    """The summary's "needs review" note for what :func:`audit` found."""
+    names = list(dict.fromkeys(name for name, _, _ in found))
+    where = "; ".join(f"{name} in cell {label} line {line}" for name, label, line in found[:6])
+    if len(found) > 6:
+        where += f"; and {len(found) - 6} more"
+    return f"uses {', '.join(names)}: a person should read its code (needs review: {where})"
 
 
 # ------------------------------------------------------------------------------ reasons
@@ -359,7 +397,7 @@ def grade_student(grader, student, notebooks, args):
     if broken:
         grader.zero(student, broken)
     if suspicious:
-        reasons.append(f"uses {', '.join(suspicious)}: a person should read its code")
+        reasons.append(review_reason(suspicious))
     score, max_score = grader.score(student)
     return score, max_score, reasons, "\n".join(logs)
 
