@@ -249,7 +249,7 @@ def test_records_written_in_a_grade_cell_are_judged_on_the_host(tmp_path, monkey
     judge.write_text("import json, sys\nfor line in sys.stdin:\n    r = json.loads(line)\n"
                      "    ok = r['records'] == [{'answer': 42}]\n"
                      "    print(json.dumps({'passed': ok, 'message': 'answer %s' % ('right' if ok else 'wrong')}))\n")
-    resources = {"nbgrader": {"student": "s", "notebook": "n"}}
+    resources = {"nbgrader": {"student": "s", "notebook": "n"}, "metadata": {"path": str(tmp_path)}}
     channel, seed = P.start_channel(resources)
     try:
         nb = nbformat.v4.new_notebook()
