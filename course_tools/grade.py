@@ -122,8 +122,18 @@ def _differentiation_in_rules(source):
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     found = []
+    rules = []
     for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        # A rule: a function named like one (sigmoid_vjp, exp_jvp) or a lambda given to
+        # mg.defvjp / mg.defjvp. Training code may call mg.grad; rules may not.
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and re.search(
+                r"(vjp|jvp)", node.name):
+            rules.append(node)
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(
+                node.func, "id", None)) in ("defvjp", "defjvp"):
+            rules += [a for a in node.args[1:] if isinstance(a, ast.Lambda)]
+    for node in rules:
+        if True:
             for inner in ast.walk(node):
                 if isinstance(inner, ast.Call):
                     f = inner.func
