@@ -1268,3 +1268,36 @@ _SUSPICIOUS = ("course_tools.grading", "grading", "sys.modules", "builtins", "__
 def audit_source(text):
     """Names in a student's code that could be used to tamper with grading, for a human to read."""
     return [name for name in _SUSPICIOUS if name in text]
+
+
+# ---------------------------------------------------------------------------------------
+# Short failures: a student sees the message, not the grader's frames
+# ---------------------------------------------------------------------------------------
+
+def _short_failures(name, check):
+    """``check`` whose failure is raised afresh from here, with the grader's frames dropped.
+
+    The traceback a notebook shows then holds the test cell's line and this one frame, which
+    IPython hides too (``__tracebackhide__``); the message is the check's own.
+    """
+
+    def short(*args, **kwargs):
+        __tracebackhide__ = True  # noqa: F841 - read by IPython and pytest
+        try:
+            return check(*args, **kwargs)
+        except GradingError as exc:
+            failure = GradingError(str(exc))
+        raise failure from None
+
+    short.__name__ = short.__qualname__ = name
+    short.__doc__ = check.__doc__
+    short.__module__ = check.__module__
+    return short
+
+
+for _name in [n for n in __all__ if n.startswith("check_")]:
+    # The full checks stay bound here under private names, so what guards this module's
+    # bindings (course_tools/kernel_guard.py) watches them too.
+    globals()["_full_" + _name] = globals()[_name]
+    globals()[_name] = _short_failures(_name, globals()[_name])
+del _name
