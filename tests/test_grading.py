@@ -414,4 +414,17 @@ def test_a_notebook_shows_one_grader_frame_and_the_message():
     assert "GradingError" in text
     assert text.count("grading.py") == 1, text
     assert "_call_student" not in text and "_explain" not in text, text
-    assert text.rstrip().splitlines()[-1].endswith("central differences give 0.118502."), text
+    assert text.rstrip().splitlines()[-1].endswith("Multiply g by the derivative of the operation."), text
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_recognisable_wrong_values_get_a_hint(seed):
+    cases = [
+        (lambda ans, x: (lambda g: g * ans), "g times the output"),
+        (lambda ans, x: (lambda g: g), "local derivative is forgotten"),
+        (lambda ans, x: (lambda g: g * G._sigmoid(ans) * (1 - G._sigmoid(ans))),
+         "at the output ans"),
+    ]
+    for maker, phrase in cases:
+        with pytest.raises(G.GradingError, match=phrase):
+            G.check_vjp_maker("sigmoid", maker, seed=seed)
