@@ -428,3 +428,11 @@ def test_recognisable_wrong_values_get_a_hint(seed):
     for maker, phrase in cases:
         with pytest.raises(G.GradingError, match=phrase):
             G.check_vjp_maker("sigmoid", maker, seed=seed)
+
+
+def test_the_short_checks_hold_no_closure_over_the_full_check():
+    for name in [n for n in G.__all__ if n.startswith("check_")]:
+        short = getattr(G, name)
+        cells = [c.cell_contents for c in (short.__closure__ or ())]
+        assert all(isinstance(c, str) for c in cells), (name, cells)
+        assert G._FULL_CHECKS[name] is getattr(G, "_full_" + name)
