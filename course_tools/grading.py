@@ -651,7 +651,33 @@ def _explain_vjp_failure(op, vjp_fn, argnum, args, kwargs, g, got, rng, where):
         raise GradingError(f"{where} gives the same result for two different cotangents g: "
                            f"it ignores g. A VJP computes g^T J, so g must appear in it.")
     expected = _numeric_vjp(op.forward, args, kwargs, argnum, g)
-    raise GradingError(_explain_values(where, got, expected))
+    hint = _recognised_mistake(op, args, kwargs, argnum, g, got)
+    raise GradingError(hint.format(where=where) if hint else _explain_values(where, got, expected))
+
+
+def _recognised_mistake(op, args, kwargs, argnum, g, got):
+    """A hint for a wrong VJP whose mistake is a common one, or None."""
+    x = args[argnum]
+    if got.shape != x.shape or g.shape != x.shape:
+        return None
+    if _close(got, g, 1e-6):
+        return ("{where} returns g unchanged: the local derivative is forgotten. A VJP "
+                "multiplies g by the derivative of the output with respect to this input.")
+    ans = _as_ref(op.forward(*args, **kwargs))
+    if ans.shape == x.shape:
+        if _close(got, g * ans, 1e-6):
+            return ("{where} returns g times the output (g * ans): the output is not the "
+                    "local derivative. Multiply g by the derivative of the operation.")
+        moved = list(args)
+        moved[argnum] = _copy(ans)
+        try:
+            at_ans = _numeric_vjp(op.forward, tuple(moved), kwargs, argnum, g)
+        except Exception:  # noqa: BLE001 - no hint then
+            return None
+        if _all_finite(at_ans) and _close(got, at_ans, 1e-5):
+            return ("{where} evaluates the derivative at the output ans where the input "
+                    "belongs: the derivative formula is right, its argument is not.")
+    return None
 
 
 def check_jvp_rule(op_name, rule, argnum=0, seed=None, label=None):
@@ -1268,3 +1294,4 @@ _SUSPICIOUS = ("course_tools.grading", "grading", "sys.modules", "builtins", "__
 def audit_source(text):
     """Names in a student's code that could be used to tamper with grading, for a human to read."""
     return [name for name in _SUSPICIOUS if name in text]
+

@@ -379,3 +379,17 @@ def test_every_function_the_refusal_switches_off_exists():
     targets += G._JACOBIAN_OPERATORS + G._NUMERICAL_TOOLS
     assert len(targets) == 5 + 3 + 9
     assert all(callable(fn) for fn in targets), targets
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_recognisable_wrong_values_get_a_hint(seed):
+    cases = [
+        (lambda ans, x: (lambda g: g * ans), "g times the output"),
+        (lambda ans, x: (lambda g: g), "local derivative is forgotten"),
+        (lambda ans, x: (lambda g: g * G._sigmoid(ans) * (1 - G._sigmoid(ans))),
+         "at the output ans"),
+    ]
+    for maker, phrase in cases:
+        with pytest.raises(G.GradingError, match=phrase):
+            G.check_vjp_maker("sigmoid", maker, seed=seed)
+
