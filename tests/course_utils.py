@@ -160,9 +160,7 @@ def grade_cells(ps, root=REPO):
 
 def load_config(course):
     """The course's nbgrader configuration, as nbgrader would load it."""
-    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
 
-    config = Config()
-    code = (Path(course) / "nbgrader_config.py").read_text()
-    exec(compile(code, "nbgrader_config.py", "exec"), {"get_config": lambda: config})
-    return config
+    loader = PyFileConfigLoader("nbgrader_config.py", path=str(Path(course).resolve()))
+    return loader.load_config()
