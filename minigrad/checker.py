@@ -369,6 +369,9 @@ def _pattern(a, n, tol=1e-4):
     if np.linalg.norm(a - c * n) <= tol * na:
         if abs(c + 1) <= 1e-3:
             return "wrong sign: the analytic value is minus the numeric one"
+        if np.count_nonzero(np.abs(n) > 1e-3 * np.max(np.abs(n))) < 2:
+            # Any two numbers have a ratio: one entry says nothing about a factor.
+            return _ONE_NUMBER
         if c < 0:
             return f"wrong sign and off by a constant factor: analytic = {c:.6g} x numeric"
         return (f"off by a constant factor: analytic = {c:.6g} x numeric -- a constant "
@@ -388,6 +391,10 @@ _NO_PATTERN = ("no simple pattern (constant factor, sign, transpose): work the d
                "out by hand on a 2x2 example and compare with the rule term by term -- which "
                "inputs it uses, where it transposes, which axes it sums. If f has a kink "
                "(abs, max, clip) near this point, move the inputs away from it.")
+
+_ONE_NUMBER = ("only one non-zero number is compared here, and one number shows no "
+               "pattern: check the rule on a vector input (several entries), where a "
+               "constant factor, a sign or a transpose can be told apart")
 
 _TRANSPOSED = ("looks transposed: the rule computes J applied to the incoming derivative "
                "where J^T is needed (or the other way round), e.g. g @ B where g @ B.T is "
@@ -427,7 +434,7 @@ def _hint_rev(g, x, v, ct, JTv, s):
         Jv = numerical.directional_derivative(g, x, np.reshape(v, np.shape(x)), s.eps)
         if _close(np.reshape(ct, -1), np.reshape(Jv, -1)):
             return _TRANSPOSED
-    if JTv is None:
+    if JTv is None and np.size(x) > 1:
         # Too big for a full numeric J^T v: the same ratio along several random
         # directions is the mark of a constant factor.
         ratios = []

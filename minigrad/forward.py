@@ -8,7 +8,8 @@ pass per input direction instead of one per output.
 """
 import numpy as np
 
-from .tracer import Box, Trace, check_rules, debug, missing_rule, shape_of, value_of
+from .tracer import (Box, Trace, call_traced, check_rules, debug, missing_rule, shape_of,
+                     value_of)
 
 
 class JVPNode:
@@ -68,8 +69,10 @@ def make_jvp(fun, primals, tangents):
     Returns `(ans, tangent_out)`. All of minigrad's forward-mode operators go through here.
     """
     trace = ForwardTrace()
-    ans = fun(*[Box(x, trace, JVPNode(t)) for x, t in zip(primals, tangents)])
+    ans = call_traced(fun, [Box(x, trace, JVPNode(t)) for x, t in zip(primals, tangents)])
     if isinstance(ans, Box) and ans._trace is trace:
         return ans._value, ans._node.tangent
-    zero = np.zeros_like(value_of(ans), dtype=float)
+    dtype = np.result_type(value_of(ans))
+    zero = np.zeros_like(value_of(ans),
+                         dtype=dtype if np.issubdtype(dtype, np.floating) else float)
     return ans, (zero[()] if zero.ndim == 0 else zero)

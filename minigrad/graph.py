@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .reverse import ReverseTrace, VJPNode, backward_pass
-from .tracer import Box
+from .tracer import Box, call_traced
 
 
 @dataclass
@@ -20,6 +20,8 @@ class GraphNode:
     parents: list
     value: object
     adjoint: object = None
+    pushes: list = field(default_factory=list)   # what the backward pass sent each traced
+                                                 # parent, in the order of `parents`
 
 
 @dataclass
@@ -79,7 +81,7 @@ def trace_graph(fun, *args, argnames=None):
         node = VJPNode((), (), (), None, np.shape(x))
         trace.add(node, "input", name, [], x)
         boxes.append(Box(x, trace, node))
-    ans = fun(*boxes)
+    ans = call_traced(fun, boxes)
     if not (isinstance(ans, Box) and ans._trace is trace):
         raise ValueError("trace_graph: the output does not depend on the inputs.")
     if np.ndim(ans._value) != 0:
@@ -89,7 +91,10 @@ def trace_graph(fun, *args, argnames=None):
     def visit(node, g):
         graph.nodes[trace.ids[node]].adjoint = g
         graph.backward_order.append(trace.ids[node])
-    backward_pass(np.ones_like(ans._value, dtype=float), ans._node, on_visit=visit)
+    def push(node, parent, g):
+        graph.nodes[trace.ids[node]].pushes.append(g)
+    backward_pass(np.ones_like(ans._value, dtype=float), ans._node, on_visit=visit,
+                  on_push=push)
     for n in graph.nodes:
         if n.adjoint is None:
             n.adjoint = np.zeros_like(np.asarray(n.value, dtype=float))

@@ -11,7 +11,8 @@ recursion, so a graph of a hundred thousand nodes costs linear time and no stack
 """
 import numpy as np
 
-from .tracer import Box, Trace, check_rules, debug, missing_rule, shape_of, value_of
+from .tracer import (Box, Trace, call_traced, check_rules, debug, missing_rule, shape_of,
+                     value_of)
 
 
 class VJPNode:
@@ -53,11 +54,12 @@ def defvjp(prim, *makers):
     prim.vjp_makers = check_rules(prim, makers, "mg.defvjp")
 
 
-def backward_pass(g, end_node, on_visit=None):
+def backward_pass(g, end_node, on_visit=None, on_push=None):
     """Propagate cotangent `g` from `end_node` to every node it depends on.
 
-    Returns a dict node -> total cotangent. `on_visit(node, g)` (for drawing) is called
-    as each node's cotangent is complete, in the order the pass visits the nodes.
+    Returns a dict node -> total cotangent. For drawing and stepping, `on_visit(node, g)`
+    is called as each node's cotangent is complete, in the order the pass visits the
+    nodes, and `on_push(node, parent, g)` with each contribution it sends to a parent.
     """
     children = {end_node: 0}
     stack = [end_node]
@@ -80,6 +82,8 @@ def backward_pass(g, end_node, on_visit=None):
             parent_g = vjp(g)
             if debug.nans or shape_of(parent_g) != parent.shape:
                 _check_cotangent(node.prim, argnum, parent, parent_g)
+            if on_push is not None:
+                on_push(node, parent, parent_g)
             previous = totals.get(parent)
             totals[parent] = parent_g if previous is None else previous + parent_g
             children[parent] -= 1
@@ -111,7 +115,7 @@ def make_vjp(fun, primals):
     """
     trace = ReverseTrace()
     starts = [VJPNode((), (), (), None, shape_of(x)) for x in primals]
-    ans = fun(*[Box(x, trace, node) for x, node in zip(primals, starts)])
+    ans = call_traced(fun, [Box(x, trace, node) for x, node in zip(primals, starts)])
     out_shape = np.shape(ans)
 
     def vjp_fn(g):
@@ -133,8 +137,27 @@ def zeros_like_value(x):
     return _as_primal(np.zeros_like(value_of(x), dtype=float), x)
 
 
+def derivative_dtype(x):
+    """The one dtype rule, for every operator: a derivative with respect to x has x's
+    floating dtype (float32 in, float32 out), as in JAX and autograd."""
+    dtype = np.result_type(value_of(x))
+    return dtype if np.issubdtype(dtype, np.floating) else np.dtype(float)
+
+
+def cast_like_primal(g, x):
+    """A computed derivative in x's dtype. Traced ones are left alone, and so is a
+    derivative that is not floating point at all: that is a rule's mistake (a mask
+    returned without multiplying it by g) for check_grads to name, not to paper over."""
+    if isinstance(g, Box) or not np.issubdtype(np.result_type(g), np.floating):
+        return g
+    dtype = derivative_dtype(x)
+    return g if np.result_type(g) == dtype else np.asarray(g).astype(dtype)
+
+
 def _as_primal(g, x):
-    """A gradient for a Python or numpy scalar is a numpy scalar, not a 0-d array."""
+    """g as the derivative for x: x's dtype, and a numpy scalar (not a 0-d array) for a
+    scalar x. Traced derivatives (inside another operator) are left as they are."""
+    g = cast_like_primal(g, x)
     if np.ndim(x) == 0 and isinstance(g, np.ndarray):
         return g[()]
     return g

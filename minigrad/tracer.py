@@ -80,6 +80,22 @@ class Box:
             "mnp.concatenate([...]) or mnp.array([...]).")
 
 
+def call_traced(fun, boxes):
+    """`fun(*boxes)`, translating numpy's error for a traced value written into a plain
+    array (`buf[0] = x`), which numpy reports as if x were a list."""
+    try:
+        return fun(*boxes)
+    except ValueError as err:
+        if "setting an array element with a sequence" not in str(err):
+            raise
+        raise TypeError(
+            "A traced value was written into a plain numpy array (buf[i] = x): numpy keeps "
+            "only numbers, so the derivative would be lost. Build the array from traced "
+            "values instead: mnp.stack([...]), mnp.concatenate([...]), mnp.array([...]) or "
+            "mnp.where(mask, x, buf). (numpy said: setting an array element with a "
+            "sequence.)") from err
+
+
 def shape_of(x):
     """`x.shape` without numpy's dispatch machinery (this runs once per operation)."""
     try:
@@ -121,6 +137,8 @@ class Primitive:
         # The innermost trace among the arguments handles this call: its boxes are
         # unwrapped, the primitive runs again on the values (where any outer trace gets
         # its turn), and the innermost trace wraps the result with its node.
+        if kwargs and any(isinstance(v, Box) for v in kwargs.values()):
+            args, kwargs = self._positional(args, kwargs)
         top = None
         for arg in args:
             if isinstance(arg, Box) and (top is None or arg._trace.level > top.level):
@@ -138,6 +156,24 @@ class Primitive:
                 raw[i] = arg._value
         ans = self(*raw, **kwargs)
         return top.lift(self, ans, raw, kwargs, argnums, boxes)
+
+
+    def _positional(self, args, kwargs):
+        """Traced values passed by keyword (`mnp.sum(a=x)`) move to their positions: rules
+        are registered per positional argument."""
+        import inspect
+        try:
+            bound = inspect.signature(self.fun).bind(*args, **kwargs)
+        except (TypeError, ValueError):
+            bound = None
+        if bound is not None:
+            args, kwargs = bound.args, bound.kwargs
+        for name, value in kwargs.items():
+            if isinstance(value, Box):
+                raise TypeError(
+                    f"{self.name}(..., {name}=<traced value>): minigrad differentiates "
+                    f"positional arguments only; pass {name} by position.")
+        return args, kwargs
 
 
 class PerArgument:

@@ -75,7 +75,7 @@ def value_and_grad(fun, argnums=0):
                 f"array of shape {np.shape(ans)}. For the derivatives of every output use "
                 f"mg.jacrev(f) (the Jacobian), or mg.vjp(f, x) for one vector-Jacobian "
                 f"product.")
-        grads = f_vjp(np.ones_like(value_of(ans), dtype=float)[()])
+        grads = f_vjp(np.ones_like(value_of(ans), dtype=reverse.derivative_dtype(ans))[()])
         return ans, (grads[0] if isinstance(argnums, int) else grads)
     return value_and_grad_fun
 
@@ -90,20 +90,20 @@ def grad(fun, argnums=0):
     return grad_fun
 
 
-def _basis(shape):
+def _basis(shape, dtype=float):
     """The unit arrays e_0, e_1, ... of the given shape, one per element."""
     size = int(np.prod(shape))
     for k in range(size):
-        e = np.zeros(size)
+        e = np.zeros(size, dtype=dtype)
         e[k] = 1.0
         yield e.reshape(shape)
 
 
-def _stack(rows, out_shape, in_shape):
-    rows = list(rows)
+def _stack(rows, out_shape, x):
+    rows, in_shape = list(rows), np.shape(x)
     if not rows:
-        return np.zeros(out_shape + in_shape)
-    return mnp.reshape(mnp.stack(rows), out_shape + in_shape)
+        return np.zeros(out_shape + in_shape, dtype=reverse.derivative_dtype(x))
+    return reverse.cast_like_primal(mnp.reshape(mnp.stack(rows), out_shape + in_shape), x)
 
 
 def _jacobian_operator(build):
@@ -126,27 +126,39 @@ def _jacobian_operator(build):
 def jacrev(fun, x):
     """The Jacobian, shape out.shape + in.shape, one VJP per output element."""
     ans, f_vjp = reverse.make_vjp(fun, [x])
-    rows = (f_vjp(e)[0] for e in _basis(np.shape(ans)))
-    return _stack(rows, np.shape(ans), np.shape(x))
+    rows = (f_vjp(e)[0] for e in _basis(np.shape(ans), reverse.derivative_dtype(ans)))
+    return _stack(rows, np.shape(ans), x)
 
 
 @_jacobian_operator
 def jacfwd(fun, x):
     """The Jacobian, shape out.shape + in.shape, one JVP per input element."""
-    columns = [forward.make_jvp(fun, [x], [e])[1] for e in _basis(np.shape(x))]
+    basis = _basis(np.shape(x), reverse.derivative_dtype(x))
+    columns = [forward.make_jvp(fun, [x], [e])[1] for e in basis]
     if not columns:                     # an input with no elements
-        return np.zeros(np.shape(fun(x)) + np.shape(x))
+        return np.zeros(np.shape(fun(x)) + np.shape(x), dtype=reverse.derivative_dtype(x))
     # Column k is d out / d x_k: stack them, then move the input axes last.
     out_shape, n_in = np.shape(columns[0]), np.ndim(x)
     stacked = mnp.reshape(mnp.stack(columns), np.shape(x) + out_shape)
-    return mnp.transpose(stacked, tuple(range(n_in, n_in + len(out_shape)))
-                         + tuple(range(n_in)))
+    return reverse.cast_like_primal(mnp.transpose(
+        stacked, tuple(range(n_in, n_in + len(out_shape))) + tuple(range(n_in))), x)
 
 
 def hessian(fun, argnums=0):
     """Second derivatives: forward mode over reverse mode, the cheap way round for a
-    scalar function (one reverse pass inside, one forward pass per input element)."""
-    return jacfwd(jacrev(fun, argnums), argnums)
+    scalar function (one reverse pass inside, one forward pass per input element).
+
+    With a tuple of argnums, as in JAX, the result is a tuple of tuples of blocks:
+    `H[i][j]` is d^2 f / d x_i d x_j, of shape x_i.shape + x_j.shape."""
+    if isinstance(argnums, int):
+        return jacfwd(jacrev(fun, argnums), argnums)
+    argnums = tuple(argnums)
+
+    @functools.wraps(fun)
+    def blocks(*args):
+        nums = _argnums_tuple(argnums, len(args), "hessian")
+        return tuple(tuple(jacfwd(jacrev(fun, i), j)(*args) for j in nums) for i in nums)
+    return blocks
 
 
 def _name(fun):

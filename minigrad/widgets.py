@@ -19,28 +19,27 @@ from .drawing import draw_graph, format_array, node_expression, node_names
 
 __all__ = ["BackwardStepper", "step_explanation"]
 
-# What a visited node adds to each parent's adjoint, written in the program's notation.
+# What a visited node adds to each parent's adjoint, written in the program's notation:
 # {g} is the node's adjoint, {a} and {b} its first and second argument, {t} the node.
-# The numeric functions compute the same contribution for elementwise ops of equal shapes.
+# Only the words live here; every number shown is the one the real backward pass sent
+# (recorded by trace_graph), so the stepper cannot disagree with the pass it shows.
 _CONTRIBUTIONS = {
-    "add": (("{g}", lambda g, t, a, b=None: g), ("{g}", lambda g, t, a, b: g)),
-    "subtract": (("{g}", lambda g, t, a, b: g), ("-{g}", lambda g, t, a, b: -g)),
-    "multiply": (("{g} * {b}", lambda g, t, a, b: g * b), ("{g} * {a}", lambda g, t, a, b: g * a)),
-    "divide": (("{g} * 1/{b}", lambda g, t, a, b: g / b),
-               ("{g} * (-{a}/{b}**2)", lambda g, t, a, b: -g * a / b**2)),
-    "power": (("{g} * {b}*{a}**({b}-1)", lambda g, t, a, b: g * b * a ** (b - 1)),
-              ("{g} * log({a})*{t}", lambda g, t, a, b: g * np.log(a) * t)),
-    "negative": (("-{g}", lambda g, t, a: -g),),
-    "log": (("{g} * 1/{a}", lambda g, t, a: g / a),),
-    "exp": (("{g} * {t}", lambda g, t, a: g * t),),
-    "sqrt": (("{g} * 1/(2*{t})", lambda g, t, a: g / (2 * t)),),
-    "square": (("{g} * 2*{a}", lambda g, t, a: 2 * g * a),),
-    "sin": (("{g} * cos({a})", lambda g, t, a: g * np.cos(a)),),
-    "cos": (("{g} * (-sin({a}))", lambda g, t, a: -g * np.sin(a)),),
-    "tanh": (("{g} * (1 - {t}**2)", lambda g, t, a: g * (1 - t**2)),),
-    "matmul": (("{g} @ {b}ᵀ", None), ("{a}ᵀ @ {g}", None)),   # vectors read as columns
-    "sum": (("{g} broadcast to the shape of {a}", None),),
-    "mean": (("{g} / size, broadcast to the shape of {a}", None),),
+    "add": ("{g}", "{g}"),
+    "subtract": ("{g}", "-{g}"),
+    "multiply": ("{g} * {b}", "{g} * {a}"),
+    "divide": ("{g} * 1/{b}", "{g} * (-{a}/{b}**2)"),
+    "power": ("{g} * {b}*{a}**({b}-1)", "{g} * log({a})*{t}"),
+    "negative": ("-{g}",),
+    "log": ("{g} * 1/{a}",),
+    "exp": ("{g} * {t}",),
+    "sqrt": ("{g} * 1/(2*{t})",),
+    "square": ("{g} * 2*{a}",),
+    "sin": ("{g} * cos({a})",),
+    "cos": ("{g} * (-sin({a}))",),
+    "tanh": ("{g} * (1 - {t}**2)",),
+    "matmul": ("{g} @ {b}ᵀ", "{a}ᵀ @ {g}"),   # vectors read as columns
+    "sum": ("{g} broadcast to the shape of {a}",),
+    "mean": ("{g} / size, broadcast to the shape of {a}",),
 }
 
 
@@ -73,35 +72,25 @@ def step_explanation(graph, node_id, names=None):
     fill = {"g": g_name, "t": name}
     fill.update(zip("ab", (names[p.id] for p in parents)))
     rules = _CONTRIBUTIONS.get(node.op)
+    sent = iter(node.pushes)
     pushes = []
     for k, parent in enumerate(parents):
         if parent.op == "const":
             continue
         target = f"adjoint({names[parent.id]}) += "
         if rules is not None and k < len(rules):
-            template, numeric = rules[k]
-            text = target + template.format(**fill)
-            if numeric is not None and _same_shape(node, parent):
-                try:
-                    with np.errstate(all="ignore"):
-                        value = numeric(node.adjoint, node.value, *(p.value for p in parents))
-                    text += f" = {format_array(value)}"
-                except Exception:  # a rule we cannot evaluate here is still worth stating
-                    pass
-            elif np.shape(parent.value) != np.shape(node.value) and node.op in _BROADCASTING:
-                text += f", summed down to {names[parent.id]}'s shape {np.shape(parent.value)}"
+            text = target + rules[k].format(**fill)
         else:
             text = target + f"VJP of {node.op} applied to {g_name}"
+        value = next(sent, None)
+        if value is not None:
+            text += f" = {format_array(value)}"
+        if np.shape(parent.value) != np.shape(node.value) and node.op in _BROADCASTING:
+            text += f" (summed down to {names[parent.id]}'s shape {np.shape(parent.value)})"
         pushes.append(text)
     if not pushes:
         return head + "\nIts arguments are constants: nothing to push."
     return head + "\nPush it to the parents:\n" + "\n".join("    " + p for p in pushes)
-
-
-def _same_shape(node, parent):
-    """The numeric contribution is exact only when no broadcasting has to be summed out."""
-    shape = np.shape(node.value)
-    return np.shape(parent.value) == shape and np.shape(node.adjoint) == shape
 
 
 class BackwardStepper:

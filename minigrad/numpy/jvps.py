@@ -8,9 +8,9 @@ a contribution of a smaller shape is broadcast to the output's by the forward tr
 import numpy as np
 
 from ..forward import defjvp
-from ..tracer import PerArgument
+from ..tracer import PerArgument, shape_of
 from . import primitives as p
-from .derivatives import BINARY, REDUCTIONS, UNARY, inside_clip, reduction_local
+from .derivatives import BINARY, REDUCTIONS, UNARY, clip_slopes, index_order, reduction_local
 
 
 def _same_function(prim):
@@ -34,9 +34,18 @@ defjvp(p.add, lambda t, ans, x, y: t, lambda t, ans, x, y: t)
 defjvp(p.subtract, lambda t, ans, x, y: t, lambda t, ans, x, y: -t)
 defjvp(p.where, None, lambda t, ans, c, x, y: p.where(c, t, 0.0),
        lambda t, ans, c, x, y: p.where(c, 0.0, t))
-defjvp(p.clip, lambda t, ans, x, lo=None, hi=None: t * inside_clip(x, lo, hi))
 
-for _prim in (p.reshape, p.ravel, p.squeeze, p.expand_dims, p.broadcast_to, p.swapaxes,
+
+def _clip_rule(which):
+    return lambda t, ans, x, lo, hi: p.where(clip_slopes(x, lo, hi)[which], t, 0.0)
+
+
+defjvp(p.clip_bounds, _clip_rule(0), _clip_rule(1), _clip_rule(2))
+
+defjvp(p.reshape, lambda t, ans, x, shape=None, order="C", **kw:
+       p.reshape(t, shape_of(ans), order=index_order(x, order)))
+defjvp(p.ravel, lambda t, ans, x, order="C": p.ravel(t, order=index_order(x, order)))
+for _prim in (p.squeeze, p.expand_dims, p.broadcast_to, p.swapaxes,
               p.transpose, p.flip, p.getitem, p.untake, p.sum, p.mean, p.cumsum, p.trace,
               p.diag):
     _same_function(_prim)

@@ -5,17 +5,21 @@ Each is a `Primitive` around the numpy function of the same name; its rules live
 wrapping numpy by reflection breaks when numpy changes, and a function missing from this
 list should fail loudly rather than be differentiated wrongly.
 """
+import builtins
+
 import numpy as np
 
 from ..tracer import Box, Primitive, value_of
 
-_ELEMENTWISE_UNARY = """negative exp log log1p expm1 log2 log10 sqrt square abs sin cos tan
-    arcsin arccos arctan sinh cosh tanh arcsinh arccosh arctanh""".split()
-_ELEMENTWISE_BINARY = "add subtract multiply divide power maximum minimum".split()
+_ELEMENTWISE_UNARY = """negative exp exp2 log log1p expm1 log2 log10 sqrt cbrt square
+    reciprocal abs fabs sin cos tan arcsin arccos arctan sinh cosh tanh arcsinh arccosh
+    arctanh deg2rad rad2deg sinc""".split()
+_ELEMENTWISE_BINARY = """add subtract multiply divide power maximum minimum fmax fmin
+    remainder fmod arctan2 hypot logaddexp logaddexp2""".split()
 _SHAPE = "reshape transpose swapaxes expand_dims squeeze ravel broadcast_to flip".split()
 _REDUCTIONS = "sum mean prod max min var std cumsum".split()
 _LINEAR_ALGEBRA = "matmul tensordot trace diag".split()
-_OTHERS = "where clip".split()
+_OTHERS = ["where"]
 
 for _name in (_ELEMENTWISE_UNARY + _ELEMENTWISE_BINARY + _SHAPE + _REDUCTIONS
               + _LINEAR_ALGEBRA + _OTHERS):
@@ -41,12 +45,32 @@ def untake(g, index, shape):
 
 
 @Primitive
+def clip_bounds(x, lo, hi):
+    """np.clip with its bounds as arguments, so that traced bounds are differentiated."""
+    return np.clip(x, lo, hi)
+
+
+clip_bounds.name = clip_bounds.__name__ = "clip"
+_NOT_GIVEN = object()
+
+
+def clip(a, a_min=_NOT_GIVEN, a_max=_NOT_GIVEN, *, min=_NOT_GIVEN, max=_NOT_GIVEN):
+    """np.clip: the bounds by position, as a_min= / a_max=, or as min= / max=."""
+    lo = a_min if a_min is not _NOT_GIVEN else (None if min is _NOT_GIVEN else min)
+    hi = a_max if a_max is not _NOT_GIVEN else (None if max is _NOT_GIVEN else max)
+    return clip_bounds(a, lo, hi)
+
+
+@Primitive
 def concatenate_args(axis, *arrays):
     """concatenate with the arrays as positional arguments, so each can be traced."""
     return np.concatenate(arrays, axis=axis)
 
 
 def concatenate(arrays, axis=0):
+    arrays = list(arrays)
+    if axis is None:                    # numpy flattens every array first
+        return concatenate_args(0, *[ravel(a) for a in arrays])  # noqa: F821
     return concatenate_args(axis, *arrays)
 
 
@@ -63,31 +87,47 @@ def einsum_args(subscripts, *operands):
 
 
 def einsum(subscripts, *operands):
-    """einsum with explicit or implicit output; no '...' and no index repeated in one operand."""
-    return einsum_args(_explicit_subscripts(subscripts), *operands)
+    """np.einsum with subscripts: implicit or explicit output, '...', repeated indices."""
+    if not isinstance(subscripts, str):
+        raise NotImplementedError(
+            "minigrad's einsum takes its subscripts as a string ('ij,jk->ik'), not in "
+            "numpy's interleaved form.")
+    return einsum_args(_explicit_subscripts(subscripts, [np.ndim(o) for o in operands]),
+                       *operands)
 
 
-def _explicit_subscripts(subscripts):
+def _explicit_subscripts(subscripts, ndims):
+    """The same contraction with '...' spelled out as letters and the output explicit,
+    so that each rule can read off every axis."""
     subscripts = subscripts.replace(" ", "")
-    if "." in subscripts:
-        raise NotImplementedError("minigrad's einsum does not support '...'; name every axis.")
-    inputs, _, output = subscripts.partition("->")
-    if not _:
-        letters = inputs.replace(",", "")
-        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    for spec in inputs.split(","):
-        if len(set(spec)) != len(spec):
-            raise NotImplementedError(
-                f"minigrad's einsum does not differentiate a repeated index inside one "
-                f"operand ('{spec}'); use mnp.trace or mnp.diag for diagonals.")
-    return f"{inputs}->{output}"
+    inputs, arrow, output = subscripts.partition("->")
+    specs = inputs.split(",")
+    if len(specs) != len(ndims):
+        raise ValueError(f"einsum: '{subscripts}' names {len(specs)} operand(s) but "
+                         f"{len(ndims)} were given.")
+    unused = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+              if c not in subscripts]
+    widths = [ndim - len(spec.replace("...", "")) if "..." in spec else 0
+              for spec, ndim in zip(specs, ndims)]
+    if builtins.min(widths, default=0) < 0:
+        raise ValueError(f"einsum: '{subscripts}' names more axes than an operand has.")
+    ellipsis = "".join(unused[:builtins.max(widths, default=0)])
+    specs = [spec.replace("...", ellipsis[len(ellipsis) - w:] if w else "")
+             for spec, w in zip(specs, widths)]
+    if arrow:
+        output = output.replace("...", ellipsis)
+    else:
+        letters = "".join(specs)
+        output = ellipsis + "".join(sorted(c for c in set(letters) if letters.count(c) == 1
+                                           and c not in ellipsis))
+    return ",".join(specs) + "->" + output
 
 
 def dot(a, b):
     """numpy's dot: a sum over the last axis of `a` and the second-to-last of `b`."""
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         return multiply(a, b)  # noqa: F821
-    return tensordot(a, b, axes=([np.ndim(a) - 1], [max(np.ndim(b) - 2, 0)]))  # noqa: F821
+    return tensordot(a, b, axes=([np.ndim(a) - 1], [builtins.max(np.ndim(b) - 2, 0)]))  # noqa: F821
 
 
 def outer(a, b):
@@ -127,6 +167,6 @@ def _no_derivative(np_fun):
 NO_DERIVATIVE = """sign floor ceil round rint trunc argmax argmin argsort greater greater_equal
     less less_equal equal not_equal isnan isinf isfinite allclose isclose array_equal
     zeros_like ones_like full_like shape ndim size nonzero logical_and logical_or
-    logical_not""".split()
+    logical_not floor_divide argpartition""".split()
 for _name in NO_DERIVATIVE:
     globals()[_name] = _no_derivative(getattr(np, _name))

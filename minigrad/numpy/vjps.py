@@ -9,8 +9,8 @@ import numpy as np
 from ..reverse import defvjp
 from ..tracer import PerArgument, shape_of
 from . import primitives as p
-from .derivatives import (BINARY, REDUCTIONS, UNARY, count, inside_clip, reduction_local,
-                          repeat_to_match)
+from .derivatives import (BINARY, REDUCTIONS, UNARY, clip_slopes, count, index_order,
+                          reduction_local, repeat_to_match)
 from .primitives import (broadcast_to, expand_dims, flip, getitem, matmul, reshape,
                          swapaxes, tensordot, transpose, untake)
 
@@ -83,8 +83,16 @@ for _prim, (_dx, _dy) in BINARY.items():
 defvjp(p.add, _pass_back(0), _pass_back(1))
 defvjp(p.subtract, _pass_back(0), _pass_back(1, negate=True))
 defvjp(p.where, None, _where_maker(0), _where_maker(1))
-defvjp(p.clip, lambda ans, x, lo=None, hi=None: (lambda d: lambda g: g * d)(
-    inside_clip(x, lo, hi)))
+
+
+def _clip_maker(which):
+    def maker(ans, x, lo, hi):
+        slope, shape = clip_slopes(x, lo, hi)[which], shape_of((x, lo, hi)[which])
+        return lambda g: sum_to_shape(p.where(slope, g, 0.0), shape)
+    return maker
+
+
+defvjp(p.clip_bounds, _clip_maker(0), _clip_maker(1), _clip_maker(2))
 
 
 # -- shapes: the cotangent is rearranged back into the argument's layout.
@@ -93,13 +101,26 @@ def _reshape_back(ans, x, *args, **kwargs):
     return lambda g: reshape(g, shape)
 
 
+def _reshape_maker(ans, x, shape=None, order="C", **kwargs):
+    """Reading x in one order and writing it in the same order is undone the same way."""
+    order, shape = index_order(x, order), shape_of(x)
+    return lambda g: reshape(g, shape, order=order)
+
+
+def _ravel_maker(ans, x, order="C"):
+    order, shape = index_order(x, order), shape_of(x)
+    return lambda g: reshape(g, shape, order=order)
+
+
 def _sum_back(ans, x, *args, **kwargs):
     shape = shape_of(x)
     return lambda g: sum_to_shape(g, shape)
 
 
-for _prim in (p.reshape, p.ravel, p.squeeze, p.expand_dims):
+for _prim in (p.squeeze, p.expand_dims):
     defvjp(_prim, _reshape_back)
+defvjp(p.reshape, _reshape_maker)
+defvjp(p.ravel, _ravel_maker)
 defvjp(p.broadcast_to, _sum_back)
 defvjp(p.swapaxes, lambda ans, x, axis1, axis2: lambda g: swapaxes(g, axis1, axis2))
 defvjp(p.flip, lambda ans, x, axis=None: lambda g: flip(g, axis))
@@ -113,7 +134,8 @@ defvjp(p.untake, lambda ans, g, index, shape: lambda gg: getitem(gg, index))
 
 
 def _transpose_maker(ans, x, axes=None):
-    inverse = None if axes is None else tuple(np.argsort(axes))
+    inverse = None if axes is None else tuple(
+        int(i) for i in np.argsort([a % np.ndim(x) for a in axes]))
     return lambda g: transpose(g, inverse)
 
 
@@ -227,25 +249,45 @@ defvjp(p.tensordot, _tensordot_maker(0), _tensordot_maker(1))
 
 
 def _einsum_maker(position):
-    """The cotangent of operand i: the same product with operand i swapped for g, and
-    the output spec swapped for operand i's. Axes only operand i had are broadcast."""
+    """The cotangent of operand i: the same product with operand i swapped for g and the
+    output's subscripts swapped for operand i's. Three details make that exact:
+    an axis only operand i has was summed, so g is broadcast along it; an index repeated
+    in operand i (a diagonal) receives g on that diagonal only; and an axis of length 1
+    that numpy broadcast against a longer one is summed back down."""
     def maker(ans, subscripts, *operands):
         inputs, output = subscripts.split("->")
         specs = inputs.split(",")
         mine = specs[position - 1]
         others = specs[:position - 1] + specs[position:]
         ops_others = operands[:position - 1] + operands[position:]
-        present = set("".join(others) + output)
-        kept = "".join(c for c in mine if c in present)
-        spec = ",".join([output] + others) + "->" + kept
         shape = shape_of(operands[position - 1])
+        present = set("".join(others) + output)
+        # Each repeated letter gets a fresh name and an identity matrix tying it to the
+        # first; each letter summed only here gets a vector of ones to broadcast along.
+        spare = iter(c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                     if c not in subscripts)
+        renamed, extra_specs, extra_ops, seen = "", [], [], set()
+        for c, n in zip(mine, shape):
+            if c in seen:
+                fresh = next(spare)
+                extra_specs.append(c + fresh)
+                extra_ops.append(np.eye(n))
+                renamed += fresh
+                continue
+            seen.add(c)
+            renamed += c
+            if c not in present:
+                extra_specs.append(c)
+                extra_ops.append(np.ones(n))
+        spec = ",".join([output] + others + extra_specs) + "->" + renamed
+        simple = not extra_specs
 
         def vjp(g):
-            partial = p.einsum_args(spec, g, *ops_others)
-            if kept == mine:
-                return partial
-            keep_shape = tuple(n if c in present else 1 for c, n in zip(mine, shape))
-            return broadcast_to(reshape(partial, keep_shape), shape)
+            ct = p.einsum_args(spec, g, *ops_others, *extra_ops)
+            if simple and shape_of(ct) == shape:
+                return ct
+            ct = sum_to_shape(ct, shape)              # length 1 here, longer elsewhere
+            return ct if shape_of(ct) == shape else broadcast_to(ct, shape)   # the reverse
         return vjp
     return maker
 
