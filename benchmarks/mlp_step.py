@@ -1,10 +1,18 @@
-"""One training step of an MLP: minigrad vs hand-written numpy backprop vs HIPS autograd.
+"""Loss and gradients of an MLP: minigrad vs hand-written numpy vs PyTorch vs HIPS autograd.
 
 The network is the one of the lectures at full size: float64, a batch of 256 inputs of
-784 features, a tanh hidden layer of 256 units, 10 linear outputs, squared error. A step
-is: loss and all four gradients, then a gradient-descent update. The hand-written
-version is the floor -- the same matrix products with no tracing at all -- so the ratio
-minigrad / numpy is the price of not writing the backward pass by hand.
+784 features, a tanh hidden layer of 256 units, 10 linear outputs, squared error.
+
+The headline times exactly one thing: the loss and its four gradients, each contestant
+returning them in its own array type. The hand-written version is the floor -- the same
+matrix products with no tracing at all -- so minigrad / numpy is the price of not writing
+the backward pass by hand. PyTorch (eager, CPU, float64, one thread) and HIPS autograd are
+what a user would pick instead; PyTorch is timed when it is installed
+(`pip install torch==2.13.0`, the CPU wheel) and left out otherwise.
+
+A training step adds the update `p - lr * g`. It is reported separately, never as the
+headline: the update costs each contestant a different amount (its gradients come back
+in different memory layouts), which would blur the ratio of the derivative computations.
 
     python benchmarks/mlp_step.py [--repeats N]
 """
@@ -60,6 +68,29 @@ def loss_and_grads_numpy(W1, b1, W2, b2, X, Y):
     return loss, (X.T @ d_pre, d_pre.sum(axis=0), hidden.T @ d_out, d_out.sum(axis=0))
 
 
+def torch_contestant():
+    """PyTorch's loss and gradients, or None when PyTorch is not installed. Its inputs
+    are converted to tensors once, outside the timed region."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+
+    def prepare(params, X, Y):
+        tensors = tuple(torch.tensor(p, dtype=torch.float64, requires_grad=True)
+                        for p in params)
+        return tensors, torch.tensor(X), torch.tensor(Y)
+
+    def loss_and_grads(tensors, X, Y):
+        W1, b1, W2, b2 = tensors
+        hidden = torch.tanh(X @ W1 + b1)
+        out = hidden @ W2 + b2
+        loss = 0.5 * torch.sum((out - Y) ** 2) / X.shape[0]
+        return loss, torch.autograd.grad(loss, tensors)
+    return prepare, loss_and_grads
+
+
 _minigrad_vg = mg.value_and_grad(loss_minigrad, argnums=(0, 1, 2, 3))
 _autograd_vg = autograd.value_and_grad(loss_autograd, argnum=(0, 1, 2, 3))
 
@@ -70,48 +101,78 @@ LOSS_AND_GRADS = {
 }
 
 
+def contestants(params, X, Y):
+    """name -> (zero-argument loss-and-grads call, its inputs as it takes them)."""
+    out = {name: (lambda f=f: f(params, X, Y)) for name, f in LOSS_AND_GRADS.items()}
+    torch = torch_contestant()
+    if torch is not None:
+        prepare, loss_and_grads = torch
+        inputs = prepare(params, X, Y)
+        out["pytorch"] = lambda: loss_and_grads(*inputs)
+    return out
+
+
 def step(loss_and_grads, params, X, Y):
     """One gradient-descent step; returns the loss and the new parameters."""
     loss, grads = loss_and_grads(params, X, Y)
     return loss, tuple(p - LEARNING_RATE * g for p, g in zip(params, grads))
 
 
+def _as_numpy(value):
+    return value.detach().numpy() if hasattr(value, "detach") else np.asarray(value)
+
+
 def check_agreement(params, X, Y):
-    """The three contestants must compute the same loss and gradients (else timing them
+    """Every contestant must compute the same loss and gradients (else timing them
     means nothing). Returns the largest relative difference from the numpy version."""
     ref_loss, ref_grads = LOSS_AND_GRADS["numpy"](params, X, Y)
     worst = 0.0
-    for name in ("minigrad", "autograd"):
-        loss, grads = LOSS_AND_GRADS[name](params, X, Y)
-        worst = max(worst, mg.rel_error(loss, ref_loss),
-                    *(mg.rel_error(g, r) for g, r in zip(grads, ref_grads)))
+    for name, call in contestants(params, X, Y).items():
+        loss, grads = call()
+        worst = max(worst, mg.rel_error(_as_numpy(loss), ref_loss),
+                    *(mg.rel_error(_as_numpy(g), r) for g, r in zip(grads, ref_grads)))
     return worst
+
+
+def _ratios(times, names):
+    return {f"minigrad/{n}": _timing.paired_ratio(times, "minigrad", n)
+            for n in names if n != "minigrad"}
 
 
 def run(repeats=40, clock=None, **sizes):
     params, X, Y = make_problem(**sizes)
     disagreement = check_agreement(params, X, Y)
-    contestants = {name: (lambda f=f: step(f, params, X, Y))
-                   for name, f in LOSS_AND_GRADS.items()}
-    times = _timing.interleaved(contestants, repeats=repeats, clock=clock)
+    calls = contestants(params, X, Y)
+    times = _timing.interleaved(calls, repeats=repeats, clock=clock)
+    # The variant with the update, for reference (numpy-array contestants only).
+    steps = {name: (lambda f=f: step(f, params, X, Y)) for name, f in LOSS_AND_GRADS.items()}
+    step_times = _timing.interleaved(steps, repeats=repeats, clock=clock)
     return {
         "times": {name: _timing.median(ts) for name, ts in times.items()},
-        "minigrad/numpy": _timing.paired_ratio(times, "minigrad", "numpy"),
-        "minigrad/autograd": _timing.paired_ratio(times, "minigrad", "autograd"),
+        **_ratios(times, calls),
+        "step times": {name: _timing.median(ts) for name, ts in step_times.items()},
+        "step minigrad/numpy": _timing.paired_ratio(step_times, "minigrad", "numpy"),
         "goal": GOAL,
         "disagreement": disagreement,
+        "pytorch": "pytorch" in calls,
     }
 
 
 def report(result):
-    lines = ["MLP training step (float64, batch 256, 784-256-10, tanh, squared error)"]
+    lines = ["MLP loss and gradients (float64, batch 256, 784-256-10, tanh, squared error)"]
     for name, seconds in result["times"].items():
-        lines.append(f"  {name:<9} {_timing.format_seconds(seconds):>10} per step")
+        lines.append(f"  {name:<9} {_timing.format_seconds(seconds):>10} per call")
     ratio = result["minigrad/numpy"]
     lines.append(f"  minigrad / numpy    {ratio:.3f}   goal <= {GOAL:.2f}   "
                  f"{_timing.verdict(ratio, GOAL)}")
+    if result["pytorch"]:
+        lines.append(f"  minigrad / pytorch  {result['minigrad/pytorch']:.3f}")
+    else:
+        lines.append("  pytorch: not installed (pip install torch==2.13.0), not timed")
     lines.append(f"  minigrad / autograd {result['minigrad/autograd']:.3f}")
     lines.append(f"  gradients agree to  {result['disagreement']:.1e} (relative)")
+    lines.append("The same with the update p - lr * g (a training step), for reference:")
+    lines.append(f"  minigrad / numpy    {result['step minigrad/numpy']:.3f}")
     return "\n".join(lines)
 
 

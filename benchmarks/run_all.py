@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 import grad_overhead
+import graph_size
 import mlp_step
 import op_overhead
 
@@ -32,23 +33,33 @@ def run(quick=False, repeats=None, clock=None):
     grad = grad_overhead.run(repeats=repeats or (3 if quick else 40), clock=clock, **sizes)
     ops = op_overhead.run(links=50 if quick else op_overhead.LINKS,
                           repeats=repeats or (3 if quick else 7), clock=clock)
-    return mlp, grad, ops
+    size = graph_size.run(repeats=repeats or (2 if quick else 5), clock=clock,
+                          sizes=(100, 1000) if quick else graph_size.SIZES)
+    return mlp, grad, ops, size
 
 
-def table(mlp, grad, ops, quick=False, clock="wall time"):
+def table(mlp, grad, ops, size, quick=False, clock="wall time"):
+    pytorch = (mlp["minigrad/pytorch"] if mlp["pytorch"] else None)
     rows = [
-        ("MLP step: minigrad / hand-written numpy", mlp["minigrad/numpy"],
+        ("MLP loss and gradients: minigrad / hand-written numpy", mlp["minigrad/numpy"],
          mlp_step.GOAL),
-        ("MLP step: minigrad / autograd", mlp["minigrad/autograd"], None),
+        ("MLP loss and gradients: minigrad / PyTorch eager", pytorch, None),
+        ("MLP loss and gradients: minigrad / HIPS autograd", mlp["minigrad/autograd"], None),
+        ("MLP step with the update: minigrad / numpy", mlp["step minigrad/numpy"], None),
         ("MLP loss: time(grad f) / time(f)", grad["grad/f"], grad_overhead.GOAL),
         (f"per-op overhead ({ops['ops']:,} scalar ops): minigrad / autograd",
          ops["minigrad/autograd"], op_overhead.GOAL),
+        (f"time per node, {size['sizes'][1]:,} / {size['sizes'][0]:,} nodes (gc on)",
+         size["large/small"], graph_size.GOAL),
     ]
     width = max(len(r[0]) for r in rows)
     lines = [f"{'benchmark':<{width}}  measured  goal     ",
              f"{'-' * width}  --------  ---------"]
     for name, value, goal in rows:
-        if goal is None:
+        if value is None:
+            lines.append(f"{name:<{width}}  {'-':>8}  (PyTorch not installed: "
+                         "pip install torch==2.13.0)")
+        elif goal is None:
             lines.append(f"{name:<{width}}  {value:8.3f}  (for reference)")
         else:
             verdict = "-" if quick else _timing.verdict(value, goal)
@@ -57,10 +68,13 @@ def table(mlp, grad, ops, quick=False, clock="wall time"):
         lines.append("(--quick: tiny sizes, where overhead dominates; the ratios mean nothing)")
     threads = ", ".join(f"{v}={os.environ.get(v)}" for v in _timing.THREAD_VARIABLES)
     lines += ["",
-              "MLP step per call: " + ", ".join(
+              "MLP loss and gradients per call: " + ", ".join(
                   f"{k} {_timing.format_seconds(t)}" for k, t in mlp["times"].items()),
               "per scalar op (forward + backward): " + ", ".join(
                   f"{k} {_timing.format_seconds(t)}" for k, t in ops["per op"].items()),
+              "per node (collector on): " + ", ".join(
+                  f"{n:,} nodes {_timing.format_seconds(t)}"
+                  for n, t in size["per node"].items()),
               f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
               f"Python {platform.python_version()}, numpy {np.__version__}, "
               f"{platform.machine()}; {threads}; {clock}"]

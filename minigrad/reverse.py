@@ -11,8 +11,8 @@ recursion, so a graph of a hundred thousand nodes costs linear time and no stack
 """
 import numpy as np
 
-from .tracer import (Box, Trace, call_traced, check_rules, debug, missing_rule, shape_of,
-                     value_of)
+from .tracer import (Box, Trace, call_traced, check_rules, debug, missing_rule, paused_gc,
+                     shape_of, value_of)
 
 
 class VJPNode:
@@ -54,13 +54,21 @@ def defvjp(prim, *makers):
     prim.vjp_makers = check_rules(prim, makers, "mg.defvjp")
 
 
-def backward_pass(g, end_node, on_visit=None, on_push=None):
+def backward_pass(g, end_node, on_visit=None, on_push=None, keep=None):
     """Propagate cotangent `g` from `end_node` to every node it depends on.
 
-    Returns a dict node -> total cotangent. For drawing and stepping, `on_visit(node, g)`
+    Returns a dict node -> total cotangent, for the nodes in `keep` (default: all). Keeping
+    only the inputs' lets every other cotangent be freed as soon as it has been passed on,
+    so the pass reuses memory instead of holding one array per node.
+    For drawing and stepping, `on_visit(node, g)`
     is called as each node's cotangent is complete, in the order the pass visits the
     nodes, and `on_push(node, parent, g)` with each contribution it sends to a parent.
     """
+    with paused_gc():
+        return _backward_pass(g, end_node, on_visit, on_push, keep)
+
+
+def _backward_pass(g, end_node, on_visit, on_push, keep):
     children = {end_node: 0}
     stack = [end_node]
     while stack:                                   # count each node's children
@@ -75,7 +83,8 @@ def backward_pass(g, end_node, on_visit=None, on_push=None):
     while ready:                                   # visit nodes whose children are all done
         node = ready.pop()
         g = totals.pop(node)
-        done[node] = g
+        if keep is None or node in keep:
+            done[node] = g
         if on_visit is not None:
             on_visit(node, g)
         for parent, vjp, argnum in zip(node.parents, node.vjps, node.argnums):
@@ -125,7 +134,7 @@ def make_vjp(fun, primals):
                 f"shape {out_shape}: they must match.")
         if not (isinstance(ans, Box) and ans._trace is trace):
             return tuple(zeros_like_value(x) for x in primals)   # output ignores inputs
-        grads = backward_pass(g, ans._node)
+        grads = backward_pass(g, ans._node, keep=set(starts))
         return tuple(_as_primal(grads[n], x) if n in grads else zeros_like_value(x)
                      for n, x in zip(starts, primals))
 

@@ -19,11 +19,36 @@ def benchmarks_on_path():
 def test_mlp_step_contestants_agree_and_are_timed():
     import mlp_step
     result = mlp_step.run(repeats=2, **TINY)
-    assert set(result["times"]) == {"minigrad", "numpy", "autograd"}
+    assert {"minigrad", "numpy", "autograd"} <= set(result["times"])
+    assert ("pytorch" in result["times"]) == result["pytorch"]
     assert all(t > 0 for t in result["times"].values())
     assert result["disagreement"] < 1e-10
     assert result["minigrad/numpy"] > 0 and result["minigrad/autograd"] > 0
-    assert "minigrad / numpy" in mlp_step.report(result)
+    assert set(result["step times"]) == {"minigrad", "numpy", "autograd"}
+    text = mlp_step.report(result)
+    assert "minigrad / numpy" in text and "with the update" in text
+    assert ("minigrad / pytorch" in text) == result["pytorch"]
+
+
+def test_headline_times_loss_and_gradients_only(monkeypatch):
+    """The timed call returns the loss and gradients; the update is timed separately."""
+    import mlp_step
+    params, X, Y = mlp_step.make_problem(**TINY)
+    calls = mlp_step.contestants(params, X, Y)
+    loss, grads = calls["minigrad"]()
+    assert len(grads) == 4 and [g.shape for g in grads] == [p.shape for p in params]
+    stepped = []
+    monkeypatch.setattr(mlp_step, "step", lambda *a: stepped.append(a))
+    for call in calls.values():
+        call()
+    assert not stepped
+
+
+def test_graph_size_runs():
+    import graph_size
+    result = graph_size.run(repeats=2, sizes=(100, 1000))
+    assert set(result["per node"]) == {100, 1000}
+    assert "per node" in graph_size.report(result)
 
 
 def test_mlp_step_full_size_gradients_agree():
@@ -65,7 +90,7 @@ def test_run_all_prints_the_table(capsys):
     import run_all
     run_all.main(["--quick"])
     out = capsys.readouterr().out
-    for row in ("MLP step: minigrad / hand-written numpy", "time(grad f) / time(f)",
-                "per-op overhead"):
+    for row in ("MLP loss and gradients: minigrad / hand-written numpy",
+                "time(grad f) / time(f)", "per-op overhead", "time per node"):
         assert row in out
     assert "ratios mean nothing" in out
