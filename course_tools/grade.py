@@ -467,7 +467,7 @@ def main(argv=None):
 
     print_table(rows, sys.stdout)
     flagged = sum(r["flagged"] for r in rows)
-    print(f"\n{len(rows)} submissions graded in {total:.0f} s; {flagged} flagged. "
+    print(f"\n{len(rows)} submission{'' if len(rows) == 1 else 's'} graded in {total:.0f} s; {flagged} flagged. "
           f"Scores are in {grader.db_url}.")
     if json_path:
         json_path.write_text(json.dumps(
