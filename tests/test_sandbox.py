@@ -45,7 +45,7 @@ ESCAPE = f'''
 import os, sqlite3, glob, socket, subprocess
 found = []
 course = os.environ.get("COURSE_DIR", "{{course}}")
-for path in ["{{course}}/nbgrader_config.py", "{ROOT}/course_tools/grading.py",
+for path in ["{{course}}/nbgrader_config.py", "{ROOT}/course_tools/grading/__init__.py",
              "{ROOT}/minigrad/__init__.py", os.path.join(os.path.dirname(os.__file__), "sitecustomize.py")]:
     try:
         with open(path, "a") as f:
