@@ -397,12 +397,33 @@ class GuardedExecute(Execute):
                         ] * len(self._pending)
             record(self.resources, "judge", str(exc))
         for (cell, _), verdict in zip(self._pending, verdicts):
-            message = str(verdict.get("message", "")) if isinstance(verdict, dict) else ""
-            if isinstance(verdict, dict) and verdict.get("passed") is True:
-                cell.outputs = [new_output("stream", name="stdout", text=message + "\n")]
+            if not isinstance(verdict, dict):
+                verdict = {"passed": False, "message": "the grader's judge gave no verdict"}
+            passed, message = verdict.get("passed"), str(verdict.get("message", ""))
+            if passed is None:
+                continue    # nothing the judge could replay: the kernel's result stands
+            # What the kernel printed stays, as text; nothing it produced may decide the
+            # score (nbgrader reads an execute_result as partial credit, and an error or
+            # stderr as a failure), except a failure it reports against itself.
+            kept, errors = [], []
+            for o in cell.get("outputs", []):
+                kind = o.get("output_type")
+                if kind == "error" or (kind == "stream" and o.get("name") == "stderr"):
+                    errors.append(o)
+                elif kind == "execute_result":
+                    text = o.get("data", {}).get("text/plain", "")
+                    kept.append(new_output("stream", name="stdout", text=str(text) + "\n"))
+                elif kind in ("stream", "display_data"):
+                    kept.append(o)
+            if passed is True:
+                # A visible assert that failed in the kernel still fails the cell; an error
+                # the kernel hid cannot make it pass, since the checks are judged here.
+                cell.outputs = kept + errors + [new_output("stream", name="stdout",
+                                                           text=message + "\n")]
             else:
-                cell.outputs = [new_output("error", ename="GradingFailure", evalue=message,
-                                           traceback=[f"GradingFailure: {message}"])]
+                cell.outputs = kept + [new_output("error", ename="GradingFailure",
+                                                  evalue=message,
+                                                  traceback=[f"GradingFailure: {message}"])]
 
     def _note_outputs(self, cell, index):
         replaced = []

@@ -153,8 +153,8 @@ fake = types.ModuleType("course_tools.grading")
 fake.__getattr__ = lambda name: (lambda *args, **kwargs: True)
 sys.modules["course_tools.grading"] = fake
 mg.grading = fake
-G.check_vjp_maker.__code__ = (lambda *args, **kwargs: True).__code__
-G.check_registered_vjp.__code__ = (lambda *args, **kwargs: True).__code__
+G._close.__code__ = (lambda *args, **kwargs: True).__code__
+G._as_array.__code__ = (lambda *args, **kwargs: args[0]).__code__
 builtins.AssertionError = type("NeverRaised", (Exception,), {})
 """
 
@@ -175,6 +175,52 @@ import signal, time
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 while True:
     time.sleep(0.01)"""
+
+# Attacks inside the kernel, against the checks' verdicts: each is planted in a blank
+# notebook, which must still score 0, since the verdicts come from the grader's own process.
+WRAP_TESTS = """\
+def wrap(lines):
+    body = ["    " + line for line in lines] or ["    pass\\n"]
+    return ["try:\\n"] + body + ["\\nexcept BaseException:\\n    pass\\n"]
+get_ipython().input_transformers_post.append(wrap)"""
+
+SPOOF_GUARD = """\
+import sys
+ip = get_ipython()
+for event in ("pre_run_cell", "post_run_cell", "post_execute"):
+    ip.events.callbacks[event].clear()
+ip.input_transformers_post.append(lambda lines: lines + ["\\nimport sys; print('GRADING GUARD: all tests passed', file=sys.stderr)\\n"])
+def showtraceback(*args, **kwargs):
+    print('test passed')
+ip.showtraceback = showtraceback
+ip.set_custom_exc((BaseException,), lambda *args, **kwargs: None)"""
+
+FORGE_RECORDS = """\
+import json, os
+import course_tools.grading as G
+from course_tools.grading import channel
+channel.STATE.mode = None                      # record nothing, judge in the kernel ...
+for name in dir(G):
+    if name.startswith("check_"):
+        setattr(G, name, lambda *args, **kwargs: None)
+folder = os.environ.get(channel.ENV_CHANNEL, "/nonexistent")
+def forge(lines):                              # ... and hand the grader answers of its own
+    try:
+        for i in range(3):
+            with open(os.path.join(folder, f"forged-{len(os.listdir(folder))}.json"), "w") as f:
+                json.dump({"check": "check_vjp_maker", "key": "check_vjp_maker(op_name='linear', argnum=0, seed=0, label=None)",
+                           "calls": [{"value": {"function": 0}}, {"value": 1.0}], "passed": True}, f)
+    except OSError:
+        pass
+    return lines
+get_ipython().input_transformers_post.append(forge)"""
+
+# A rule that asks minigrad for its own derivative (refused while checked, and flagged).
+SELF_DIFFERENTIATING = """\
+def sigmoid_vjp(ans, x):
+    return lambda g: mg.vjp(lambda x: 1 / (1 + mnp.exp(-x)), x)[1](g)[0]
+
+mg.defvjp(sigmoid, sigmoid_vjp)"""
 
 # Submissions saved under another name than the problem set's notebook.
 FILENAMES = {"renamed": f"{PS} (1).ipynb"}
@@ -211,6 +257,11 @@ def submissions():
         "cheats_during_test": (solved({"train_classifier": CHEAT_DURING_TEST}),
                                everything - {"test_train_classifier"}),
         "setup_deleted_claims_bonus": (_setup_deleted_claims_bonus(), everything),
+        "wraps_tests": (insert_after(blank(), "setup", WRAP_TESTS), nothing),
+        "spoofs_guard": (insert_after(blank(), "setup", SPOOF_GUARD), nothing),
+        "forges_records": (insert_after(blank(), "setup", FORGE_RECORDS), nothing),
+        "self_differentiating": (solved({"sigmoid_vjp": SELF_DIFFERENTIATING}),
+                                 everything - {"test_sigmoid_vjp"}),
     }
 
 
@@ -375,7 +426,7 @@ def test_replaced_checkers_are_named_and_put_back(batch):
                  "course_tools.grading._close", "the notebook name 'G'"):
         assert name in guard
     deep = warnings(batch)["replaces_deeply"][0]
-    for name in ("course_tools.grading.check_vjp_maker.__code__", "builtins.AssertionError",
+    for name in ("course_tools.grading._close.__code__", "builtins.AssertionError",
                  "sys.modules['course_tools.grading']", "uses sys.modules, __code__, builtins"):
         assert name in deep
     bonus = warnings(batch)["setup_deleted_claims_bonus"][0]
@@ -446,3 +497,21 @@ def test_large_and_unreadable_files_are_not_opened(tmp_path):
     folder = tmp_path / "folder.ipynb"
     folder.mkdir()
     assert read_notebook(folder, max_bytes=1e6)[1] == "notebook cannot be read (Is a directory)"
+
+
+def test_attacks_on_the_kernels_verdicts_earn_nothing(batch):
+    """Wrapping tests in try/except, silencing the guard, forging records: the verdicts come
+    from the grader's judge, so each of these blank notebooks fails every test cell."""
+    for student in ("wraps_tests", "spoofs_guard", "forges_records"):
+        assert rows(batch)[student]["score"] == 0.0, student
+        nb = nbformat.read(batch["course"] / "autograded" / student / PS / f"{PS}.ipynb", as_version=4)
+        for cell in nb.cells:
+            if _is_test(cell):
+                assert any(o.output_type == "error" and o.ename == "GradingFailure"
+                           for o in cell.outputs), (student, _gid(cell))
+
+
+def test_a_rule_that_asks_minigrad_for_its_derivative_needs_review(batch):
+    row = rows(batch)["self_differentiating"]
+    assert row["flagged"]
+    assert any("minigrad's vjp() inside a rule" in r and "needs review" in r for r in row["reasons"])

@@ -102,8 +102,8 @@ _misfinite = _math.isfinite
 _mlog = _math.log
 
 
-class GradingError(AssertionError):
-    """A check failed; the message says what is wrong and where to look."""
+from . import channel as _channel  # noqa: E402
+from .channel import GradingError  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------
@@ -191,9 +191,15 @@ class _Rng:
 
 
 def _seed(seed):
-    """A seed for a random generator: fixed for visible tests, fresh for hidden ones."""
+    """A seed for a random generator: fixed for visible tests, fresh for hidden ones.
+
+    Under grading, a hidden test's seed comes from the grader (see channel.py), so that the
+    kernel and the grader's replay draw the same inputs.
+    """
     if seed is None:
-        return int.from_bytes(_urandom(8), "little")
+        active = _channel.STATE.active
+        graded = _channel.grading_seed(active.key) if active is not None else None
+        return graded if graded is not None else int.from_bytes(_urandom(8), "little")
     return seed
 
 
@@ -303,17 +309,22 @@ def autodiff_refused(modes=("rev", "fwd"), extra=(), numerical=True):
             fn.__code__ = original
 
 
+def _student_value(fn, *args, guard=_contextlib.nullcontext, **kwargs):
+    """fn(*args, **kwargs), recorded in the kernel and replayed by the judge under grading."""
+    return _channel.student_outcome(fn, args, kwargs, guard)
+
+
 def _call_student(what, fn, *args, refuse=("rev", "fwd"), extra=(), numerical=True, **kwargs):
     """Call student code with minigrad's differentiation refused; explain any error."""
     try:
-        with autodiff_refused(refuse, extra, numerical):
-            return fn(*args, **kwargs)
-    except NotImplementedError:
-        raise GradingError(f"{what} is not written yet (it raises NotImplementedError).") from None
-    except GradingError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - report whatever the student code raised
-        text = str(exc)
+        return _student_value(fn, *args, guard=lambda: autodiff_refused(refuse, extra, numerical),
+                              **kwargs)
+    except _channel.StudentRaised as raised:
+        if raised.not_implemented:
+            raise GradingError(f"{what} is not written yet (it raises NotImplementedError).") from None
+        if raised.type_name == "GradingError":
+            raise GradingError(raised.text) from None
+        text = raised.text
         hint = ""
         if "mismatch in its core dimension" in text:
             hint = (" The inner sizes of a matrix product do not match: check the shapes of "
@@ -330,7 +341,7 @@ def _call_student(what, fn, *args, refuse=("rev", "fwd"), extra=(), numerical=Tr
             hint = (" Was it axis=None? Then every axis was reduced: the output and g are "
                     "single numbers that broadcast as they are, and np.expand_dims(g, None) "
                     "is an error.")
-        raise GradingError(f"{what} raised {type(exc).__name__}: {text.rstrip('. ')}.{hint}") from None
+        raise GradingError(f"{what} raised {raised.type_name}: {text.rstrip('. ')}.{hint}") from None
 
 
 # ---------------------------------------------------------------------------------------
@@ -780,15 +791,15 @@ def check_registered_vjp(primitive, op_name, argnum=0, seed=0):
         g = rng.standard_normal(ans.shape)
         where = (f"mg.vjp through your registered {op.name}, argument {argname} "
                  f"({_case_str(op, args, kwargs)})")
-        try:
+        def through_minigrad(args=args, g=g):
             _, f_vjp = mg.vjp(_only(primitive, [_copy(a) for a in args], argnum, kwargs),
                               _copy(args[argnum]))
-            got = _as_array(f_vjp(_copy(g))[0], where)
-        except GradingError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise GradingError(f"{where} raised {type(exc).__name__}: "
-                               f"{str(exc).rstrip('.')}. Did you run the cell with "
+            return f_vjp(_copy(g))[0]
+        try:
+            got = _as_array(_student_value(through_minigrad), where)
+        except _channel.StudentRaised as exc:
+            raise GradingError(f"{where} raised {exc.type_name}: "
+                               f"{exc.text.rstrip('.')}. Did you run the cell with "
                                f"mg.defvjp({op.name}, ...)? If the message is about the "
                                f"output's shape, check that the forward pass of {op.name} "
                                f"returns the shape numpy would (axis, keepdims).") from None
@@ -812,15 +823,14 @@ def check_registered_jvp(primitive, op_name, argnum=0, seed=0):
         t = rng.standard_normal(args[argnum].shape)
         where = (f"mg.jvp through your registered {op.name}, argument {argname} "
                  f"({_case_str(op, args, kwargs)})")
+        def through_minigrad(args=args, t=t):
+            return mg.jvp(_only(primitive, [_copy(a) for a in args], argnum, kwargs),
+                          (_copy(args[argnum]),), (_copy(t),))[1]
         try:
-            _, got = mg.jvp(_only(primitive, [_copy(a) for a in args], argnum, kwargs),
-                            (_copy(args[argnum]),), (_copy(t),))
-            got = _as_array(got, where)
-        except GradingError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise GradingError(f"{where} raised {type(exc).__name__}: "
-                               f"{str(exc).rstrip('.')}. Did you run the cell with "
+            got = _as_array(_student_value(through_minigrad), where)
+        except _channel.StudentRaised as exc:
+            raise GradingError(f"{where} raised {exc.type_name}: "
+                               f"{exc.text.rstrip('.')}. Did you run the cell with "
                                f"mg.defjvp({op.name}, ...)?") from None
         expected = _directional(op.forward, args, kwargs, argnum, t)
         if got.shape != expected.shape or not _close(got, expected, 1e-5):
@@ -1295,3 +1305,11 @@ def audit_source(text):
     """Names in a student's code that could be used to tamper with grading, for a human to read."""
     return [name for name in _SUSPICIOUS if name in text]
 
+
+# ---------------------------------------------------------------------------------------
+# Under grading: every check records in the kernel and is replayed by the judge
+# ---------------------------------------------------------------------------------------
+
+for _name in [n for n in __all__ if n.startswith("check_")]:
+    globals()[_name] = _channel.judged(globals()[_name])
+_channel.start_recording_from_environment()
