@@ -51,6 +51,7 @@ __all__ = [
     "check_convergence_order",
     "check_difference_quotients",
     "check_jacobian_builder",
+    "check_jvp_stability",
     "check_jvp_rule",
     "check_logsumexp_forward",
     "check_mlp_classifier",
@@ -782,6 +783,34 @@ def check_vjp_stability(maker, seed=None):
             if got.shape != x.shape:
                 raise GradingError(_explain_shape(where, got.shape, x.shape, ans.shape))
             if not _all_finite(got) or not _close(got, expected, 1e-5):
+                raise GradingError(
+                    _explain_values(where, got, expected)
+                    + " Compute exp(x - ans) rather than exp(x) / exp(ans): ans is the log "
+                      "of the sum, so exp(x - ans) is the softmax and never overflows.")
+
+
+def check_jvp_stability(rule, seed=None):
+    """logsumexp's JVP at x + 1000 and x - 1000 must equal its JVP at x (the weights
+    exp(x - ans) are the softmax, which a shift does not change)."""
+    op = _op("logsumexp")
+    rng = _Rng(_seed(seed))
+    for args, kwargs in op.cases(rng, seed is not None):
+        x = args[0]
+        t = rng.standard_normal(x.shape)
+        expected = _directional(op.forward, (x,), kwargs, 0, t)
+        for shift in (1000.0, -1000.0):
+            where = (f"your JVP rule for logsumexp at entries near {shift:g} "
+                     f"(x of shape {_shape_str(x.shape)}, {_kw_str(kwargs)})")
+            xs = x + shift
+            got = _as_array(_call_student(where, rule, _copy(t), _logsumexp(xs, **kwargs),
+                                          _copy(xs), **kwargs), where)
+            if got.shape != expected.shape:
+                if _broadcastable(got.shape, expected.shape):
+                    got = got + _zeros(expected.shape)
+                else:
+                    raise GradingError(_explain_shape(where, got.shape, expected.shape,
+                                                      expected.shape, "tangent"))
+            if not _all_finite(got) or not _close(got, expected, 1e-8, _ATOL):
                 raise GradingError(
                     _explain_values(where, got, expected)
                     + " Compute exp(x - ans) rather than exp(x) / exp(ans): ans is the log "
