@@ -957,9 +957,13 @@ def check_difference_quotients(forward, backward, central, seed=None):
 
 
 def _random_array_function(rng, shape):
-    """f(x) = sum(A sin x) + sum(C x^2) / 2 and its gradient A cos x + C x."""
-    A = rng.standard_normal(shape)
-    C = rng.standard_normal(shape)
+    """f(x) = sum(A sin x) + sum(C x^2) / 2 and its gradient A cos x + C x.
+
+    |A| <= 1 and 2 <= |C| <= 3, so every second derivative C - A sin x is at least 1 in
+    size: a forward difference with step h is then off by at least h/2 in every entry,
+    while a central difference is off by at most h^2/6."""
+    A = rng.uniform(-1.0, 1.0, size=shape)
+    C = rng.choice([-1.0, 1.0], size=shape) * rng.uniform(2.0, 3.0, size=shape)
 
     def f(x):
         return _fsum(_floats(A * _sin(x) + 0.5 * C * x * x))
@@ -970,13 +974,30 @@ def _random_array_function(rng, shape):
     return f, grad
 
 
+def _central_gradient(f, x, h):
+    out = _zeros(x.shape)
+    flat = out.reshape(-1)
+    for j in range(x.size):
+        e = _zeros(x.size)
+        e[j] = h
+        step = e.reshape(x.shape)
+        flat[j] = (f(x + step) - f(x - step)) / (2 * h)
+    return out
+
+
 def check_numerical_gradient(numerical_gradient, seed=None):
-    """numerical_gradient(f, x) against the analytic gradient of random functions."""
+    """numerical_gradient(f, x) against the analytic gradient of random functions, and
+    numerical_gradient(f, x, h=1e-3) against the central difference with that step (a
+    forward difference is off by at least 5e-4 there, the check allows 1e-8 relative)."""
     rng = _Rng(_seed(seed))
-    shapes = [(3,)] if seed is not None else [(), _random_shape(rng, 1), _random_shape(rng, 2, 2, 4)]
+    if seed is not None:
+        shapes = [(3,)]
+    else:
+        a, b, c = _random_shape(rng, 3, 2, 4)
+        shapes = [(), (1,), (a,), (a, b), (a, 1), (1, b), (a, b, c)]
     for shape in shapes:
         f, grad = _random_array_function(rng, shape)
-        x = rng.standard_normal(shape)
+        x = rng.uniform(-2.0, 2.0, size=shape)
         where = f"numerical_gradient(f, x) with x of shape {_shape_str(shape)}"
         got = _as_array(_call_student(where, numerical_gradient, f, _copy(x)), where)
         want = grad(x)
@@ -984,6 +1005,26 @@ def check_numerical_gradient(numerical_gradient, seed=None):
             raise GradingError(_explain_shape(where, got.shape, want.shape, ()))
         if not _close(got, want, 1e-5, 1e-7):
             raise GradingError(_explain_values(where, got, want))
+        h = 1e-3
+        where = f"numerical_gradient(f, x, h={h:g}) with x of shape {_shape_str(shape)}"
+        got = _as_array(_call_student(where, numerical_gradient, f, _copy(x), h=h), where)
+        want = _central_gradient(f, x, h)
+        if got.shape != want.shape:
+            raise GradingError(_explain_shape(where, got.shape, want.shape, ()))
+        if not _close(got, want, 1e-8, 1e-10):
+            if _close(got, grad(x), 1e-8, 1e-10):
+                raise GradingError(f"{where} returned the exact gradient: use the step h "
+                                   f"you are given (the central difference with it).")
+            if not (_close(got, want, 1e-2) or _close(got, grad(x), 1e-2)):
+                raise GradingError(_explain_values(where, got, want))
+            diffs = [abs(p - q) for p, q in zip(_floats(got), _floats(want))]
+            worst = diffs.index(max(diffs))
+            raise GradingError(
+                f"{where} is close, but not the central difference with this step: one entry "
+                f"is {_floats(got)[worst]:.10g}, (f(x + h e) - f(x - h e)) / (2h) gives "
+                f"{_floats(want)[worst]:.10g}. A forward difference (f(x + h e) - f(x)) / h "
+                f"is off by about h/2 times the second derivative; the central one by h^2/6 "
+                f"times the third.")
 
 
 def check_numerical_jacobian(numerical_jacobian, seed=None):
@@ -1147,29 +1188,69 @@ def check_jacobian_builder(builder, mode, seed=None):
             raise GradingError(_explain_values(where, got, want))
 
 
+def _mode_tagged(traced, rng, m):
+    """`traced` followed by a primitive that forward mode and reverse mode differentiate
+    differently, on purpose: its JVP rule scales the tangent by `fwd`, its VJP maker scales
+    the cotangent by `rev` (both drawn, fwd in [1.5, 2.5], rev in [0.3, 0.7]). Its value is
+    unchanged, so finite differences see neither factor. A number computed with mg.jvp then
+    carries `fwd`, one computed with mg.vjp (or mg.grad) carries `rev`: the check can tell
+    which mode produced each half of the transpose identity."""
+    import minigrad as mg
+
+    fwd, rev = rng.uniform(1.5, 2.5, size=m), rng.uniform(0.3, 0.7, size=m)
+
+    @mg.primitive
+    def tag(y):
+        return y + 0.0
+
+    mg.defjvp(tag, lambda t, ans, y: t * fwd)
+    mg.defvjp(tag, lambda ans, y: (lambda g: g * rev))
+    return (lambda x: tag(traced(x))), fwd, rev
+
+
 def check_transpose_identity(transpose_identity, seed=None):
-    """transpose_identity(f, x, u, v) -> (<v, J u>, <J^T v, u>), both equal to the maths."""
+    """transpose_identity(f, x, u, v) -> (<v, J u> by mg.jvp, <J^T v, u> by mg.vjp).
+
+    The f passed in is tagged (see _mode_tagged): the first number must come from forward
+    mode and the second from reverse mode, so computing both with one mode, or either by
+    finite differences, fails. Both must be exact (relative 1e-10)."""
     rng = _Rng(_seed(seed))
-    n, m = (3, 2) if seed is not None else tuple(int(s) for s in rng.integers(2, 7, size=2))
-    traced, plain = _traced_test_function(rng, n, m)
-    x, u, v = rng.standard_normal(n), rng.standard_normal(n), rng.standard_normal(m)
-    want = _dot(v, _directional(plain, (x,), {}, 0, u))
-    where = f"transpose_identity(f, x, u, v) for f: R^{n} -> R^{m}"
-    got = _call_student(where, transpose_identity, traced, _copy(x), _copy(u), _copy(v),
-                        extra=_JACOBIAN_OPERATORS, refuse=())
-    try:
-        lhs, rhs = got
-    except Exception:  # noqa: BLE001
-        raise GradingError(f"{where} should return a pair (<v, J u>, <J^T v, u>).") from None
-    for name, value in (("<v, J u>", lhs), ("<J^T v, u>", rhs)):
-        value = _floats(_as_array(value, where))
-        if len(value) != 1:
-            raise GradingError(f"{where}: {name} should be one number, got {len(value)}: an "
-                               f"inner product multiplies entry by entry and sums (np.dot, "
-                               f"or np.sum(a * b)).")
-        if not abs(value[0] - want) <= 1e-5 * (1 + abs(want)):
-            raise GradingError(f"{where}: {name} is {value[0]:.6g}; central differences give "
-                               f"{want:.6g}.")
+    sizes = [(3, 2)] if seed is not None else [
+        tuple(int(s) for s in rng.integers(2, 7, size=2)), (1, int(rng.integers(2, 5))),
+        (int(rng.integers(2, 5)), 1)]
+    for n, m in sizes:
+        traced, plain = _traced_test_function(rng, n, m)
+        tagged, fwd, rev = _mode_tagged(traced, rng, m)
+        x, u, v = rng.standard_normal(n), rng.standard_normal(n), rng.standard_normal(m)
+        Ju = _directional(plain, (x,), {}, 0, u)
+        by_jvp, by_vjp, by_values = _dot(v * fwd, Ju), _dot(v * rev, Ju), _dot(v, Ju)
+        where = f"transpose_identity(f, x, u, v) for f: R^{n} -> R^{m}"
+        got = _call_student(where, transpose_identity, tagged, _copy(x), _copy(u), _copy(v),
+                            extra=_JACOBIAN_OPERATORS, refuse=())
+        try:
+            lhs, rhs = got
+        except Exception:  # noqa: BLE001
+            raise GradingError(f"{where} should return a pair (<v, J u>, <J^T v, u>).") from None
+        for name, value, want, mode, other, other_mode in (
+                ("<v, J u>", lhs, by_jvp, "mg.jvp (forward mode)", by_vjp, "mg.vjp"),
+                ("<J^T v, u>", rhs, by_vjp, "mg.vjp (reverse mode)", by_jvp, "mg.jvp")):
+            value = _floats(_as_array(value, where))
+            if len(value) != 1:
+                raise GradingError(f"{where}: {name} should be one number, got {len(value)}: "
+                                   f"an inner product multiplies entry by entry and sums "
+                                   f"(np.dot, or np.sum(a * b)).")
+            value = value[0]
+            if abs(value - want) <= _RTOL * 100 * (1 + abs(want)):
+                continue
+            hint = ""
+            if abs(value - other) <= 1e-8 * (1 + abs(other)):
+                hint = (f" It was computed with {other_mode}: this number must come from "
+                        f"{mode}, so that the two sides check each other.")
+            elif abs(value - by_values) <= 1e-4 * (1 + abs(by_values)):
+                hint = (f" It looks computed from values of f (finite differences?): use "
+                        f"{mode}.")
+            raise GradingError(f"{where}: {name} is {value:.12g}; {mode} gives "
+                               f"{want:.12g}.{hint}")
 
 
 def check_choose_mode(choose_mode, seed=None):
