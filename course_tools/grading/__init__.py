@@ -1355,11 +1355,13 @@ def check_mlp_loss_and_grads(loss_and_grads, seed=None):
                              lambda W, v: _array(_mlp_loss(W, v, X, t)), (W, v), rng)
 
 
-def make_rings(n, seed):
-    """Two classes in the plane: a disc (label 1) inside a ring (label 0); features [x1, x2, 1]."""
+def make_rings(n, seed, disc_label=1.0):
+    """Two classes in the plane: a disc (label `disc_label`) inside a ring (the other label);
+    features [x1, x2, 1]."""
     rng = _Rng(seed)
-    label = (rng.random(n) < 0.5).astype(float)
-    radius = label * rng.uniform(0.0, 1.0, n) + (1 - label) * rng.uniform(1.5, 2.5, n)
+    inside = (rng.random(n) < 0.5).astype(float)
+    radius = inside * rng.uniform(0.0, 1.0, n) + (1 - inside) * rng.uniform(1.5, 2.5, n)
+    label = inside if disc_label == 1.0 else 1.0 - inside
     angle = rng.uniform(0.0, 2 * _math.pi, n)
     X = _empty((n, 3))
     X[:, 0] = radius * _cos(angle)
@@ -1369,9 +1371,12 @@ def make_rings(n, seed):
 
 
 def check_mlp_classifier(train_mlp, seed=None):
-    """train_mlp(X, t) -> (W, v) separating rings drawn now: accuracy >= 0.9 on fresh points."""
+    """train_mlp(X, t) -> (W, v) separating rings drawn now: accuracy >= 0.9 on fresh points.
+
+    The notebook's rings have the disc labelled 1; the fresh rings have the ring labelled 1,
+    so a model trained on the notebook's data instead of its arguments gets them wrong."""
     s = _seed(seed)
-    X_all, t_all = make_rings(700, s)
+    X_all, t_all = make_rings(700, s, disc_label=0.0)
     X, t, X_test, t_test = X_all[:200], t_all[:200], X_all[200:], t_all[200:]
     where = "train_mlp(X, t) on 200 freshly drawn ring points"
     got = _call_student(where, train_mlp, _copy(X), _copy(t))
@@ -1385,8 +1390,9 @@ def check_mlp_classifier(train_mlp, seed=None):
     accuracy = _fsum(_floats((z > 0) == (t_test > 0.5))) / len(t_test)
     if not accuracy >= 0.9:
         raise GradingError(f"{where}: the trained model classifies {accuracy:.1%} of new points "
-                           f"correctly; at least 90% is needed. Check the gradients first, then "
-                           f"the learning rate and the number of steps.")
+                           f"correctly; at least 90% is needed. Train on the arguments X and t "
+                           f"(not the notebook's X, t); check the gradients first, then the "
+                           f"learning rate and the number of steps.")
 
 
 def make_blobs(n, seed, classes=3):
@@ -1403,12 +1409,17 @@ def make_blobs(n, seed, classes=3):
 
 
 def check_softmax_classifier(train_classifier, seed=None):
-    """train_classifier(X, labels, classes) -> (W1, b1, W2, b2): >= 90% on fresh points."""
+    """train_classifier(X, labels, classes) -> (W1, b1, W2, b2): >= 90% on fresh points.
+
+    The notebook's own data has 3 classes; the fresh data has 4 (around centres at a drawn
+    angle), so a classifier trained on the notebook's data instead of its arguments cannot
+    reach 90% (it never predicts the fourth class)."""
     s = _seed(seed)
-    X_all, labels_all = make_blobs(550, s)  # one draw: the same centres for both parts
+    classes = 4
+    X_all, labels_all = make_blobs(550, s, classes)  # one draw: the same centres for both parts
     X, labels, X_test, labels_test = X_all[:150], labels_all[:150], X_all[150:], labels_all[150:]
-    where = "train_classifier(X, labels, 3) on 150 freshly drawn points"
-    got = _call_student(where, train_classifier, _copy(X), labels.copy(), 3, refuse=(),
+    where = f"train_classifier(X, labels, {classes}) on 150 freshly drawn points"
+    got = _call_student(where, train_classifier, _copy(X), labels.copy(), classes, refuse=(),
                         numerical=False)
     if not isinstance(got, (tuple, list)) or len(got) != 4:
         raise GradingError(f"{where} should return the trained (W1, b1, W2, b2).")
@@ -1419,14 +1430,16 @@ def check_softmax_classifier(train_classifier, seed=None):
         raise GradingError(f"{where}: the returned parameters' shapes do not fit together: "
                            f"W1 {_shape_str(W1.shape)}, b1 {_shape_str(b1.shape)}, "
                            f"W2 {_shape_str(W2.shape)}, b2 {_shape_str(b2.shape)}.") from None
-    if logits.shape != (len(labels_test), 3):
+    if logits.shape != (len(labels_test), classes):
         raise GradingError(f"{where}: the model gives logits of shape {logits.shape}, "
-                           f"expected (n, 3).")
+                           f"expected (n, {classes}): use the arguments X, labels and "
+                           f"classes, not the notebook's data.")
     predicted = logits.argmax(axis=1)
     accuracy = _fsum(_floats(predicted == labels_test)) / len(labels_test)
     if not accuracy >= 0.9:
         raise GradingError(f"{where}: the trained model classifies {accuracy:.1%} of new points "
-                           f"correctly; at least 90% is needed.")
+                           f"correctly; at least 90% is needed. Train on the arguments X and "
+                           f"labels (not the notebook's X), then check lr and steps.")
 
 
 # ---------------------------------------------------------------------------------------
