@@ -3,10 +3,40 @@
 Every problem set imports this module in its first, read-only cell, before any student
 code runs; its visible and hidden tests then call the ``check_*`` functions below.
 
-They grade against mathematics, never against stored answers: inputs, shapes (including
-shapes that broadcast), cotangents and tangents are drawn when the check runs, and a rule is
-compared with central differences of this module's own numpy definition of the operation.
-Reading this file, or a test that calls it, therefore gives no answer away.
+They grade against mathematics, never against stored answers: inputs, cotangents and
+tangents are drawn when the check runs, and a rule is compared with an exact derivative of
+this module's own numpy definition of the operation. Reading this file, or a test that calls
+it, therefore gives no answer away.
+
+Every case on every run. A hidden check (seed=None) enumerates each shape class it grades,
+each time: for the reductions every axis of 1-d to 3-d arrays (negative, non-negative and
+None) with and without keepdims, each also with the reduced axis of length 1 and with
+another axis of length 1; for broadcasting a scalar, missing leading axes and a length-1
+axis in every position of either operand, and both operands broadcast at once; for the
+elementwise ops scalars and length-1 axes; for matrix shapes every size that can be 1
+being 1, and a square case. Only the sizes of the axes that are not meant to be 1, and
+the values, are drawn (see `_cases_*`). A visible check (a fixed seed) runs one small case.
+
+Exact references. The derivative a rule is compared with is computed by complex step,
+Im f(a + i h u) / h with h = 1e-30 (`_directional`): there is no subtraction, so it is J u to
+rounding for an analytic f, and the tolerance is 1e-12 relative (`_RTOL`). A rule that takes
+finite differences of the forward function is off by 1e-10 or more at any step and fails;
+only for the affine `linear`, whose central differences are exact, can such a rule not be
+told apart. The forward definitions are written to accept complex input: the shift by the
+maximum in softmax and logsumexp uses the real part (a constant that cancels exactly), and
+the stable sigmoid and softplus branch on the real part. Where a function is not analytic
+the inputs are kept away from the points where it is not: hypot and norm get entries with
+|v| >= 0.4 (their kink is at 0), and the max in logsumexp is only a shift. Problem set 1
+grades finite differences themselves, against analytic derivatives and against the formula
+at a given step (a numerical gradient is asked for with h = 1e-3 and must be the central
+difference with that step to 1e-8: a forward difference is off by h/2 or more there).
+
+Which method produced a number. The transpose identity gets a function with one primitive
+that forward and reverse mode differentiate by different factors on purpose
+(`_mode_tagged`), so <v, J u> must carry the JVP's factor and <J^T v, u> the VJP's. The
+classifiers are trained and tested on fresh data laid out unlike the notebook's (4 blob
+classes instead of 3; the ring, not the disc, labelled 1), so a trainer that reads the
+notebook's global data instead of its arguments fails.
 
 A student cell runs in the same Python process as the tests, so it may replace
 ``np.allclose``, ``np.testing.*``, ``mg.check_grads`` or even ``builtins.abs`` before the
