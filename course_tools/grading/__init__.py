@@ -635,7 +635,7 @@ def _explain_values(what, got, expected, transposable=True):
         if _close(got, -expected, 1e-5):
             return f"{what} has the wrong sign: it is minus the right value."
         c = _dot(got, expected) / ee
-        if _close(got, c * expected, 1e-5) and abs(c) > 1e-12:
+        if _close(got, c * expected, 1e-5) and abs(c) > 1e-12 and abs(c - 1) > 1e-3:
             return (f"{what} is off by a constant factor: it is about {c:.4g} times the "
                     f"right value. Look for a missing or extra factor (a 2, a 1/n, ...).")
     if (transposable and got.ndim == 2 and got.shape[0] == got.shape[1] and got.shape[0] > 1
@@ -1034,7 +1034,12 @@ def check_numerical_gradient(numerical_gradient, seed=None):
         if got.shape != want.shape:
             raise GradingError(_explain_shape(where, got.shape, want.shape, ()))
         if not _close(got, want, 1e-5, 1e-7):
-            raise GradingError(_explain_values(where, got, want))
+            hint = ""
+            if _close(got, want, 1e-2):
+                hint = (" It is close but not close enough: a central difference "
+                        "(f(x + h e) - f(x - h e)) / (2h) with h about 1e-6 is off by about "
+                        "1e-10; a forward difference by h/2 times the second derivative.")
+            raise GradingError(_explain_values(where, got, want) + hint)
         h = 1e-3
         where = f"numerical_gradient(f, x, h={h:g}) with x of shape {_shape_str(shape)}"
         got = _as_array(_call_student(where, numerical_gradient, f, _copy(x), h=h), where)
