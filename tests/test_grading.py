@@ -393,3 +393,283 @@ def test_recognisable_wrong_values_get_a_hint(seed):
         with pytest.raises(G.GradingError, match=phrase):
             G.check_vjp_maker("sigmoid", maker, seed=seed)
 
+
+
+# ----------------------------------------------------------------------- every case, every run
+
+HIDDEN_SEEDS = list(range(10))
+
+
+@pytest.fixture
+def hidden_seed(monkeypatch):
+    """Run the hidden checks (seed=None) from a chosen seed: fix the bytes _seed draws."""
+    def use(seed):
+        monkeypatch.setattr(G, "_urandom", lambda n: seed.to_bytes(n, "little"))
+    return use
+
+
+def _each_hidden_seed(hidden_seed):
+    for seed in HIDDEN_SEEDS:
+        hidden_seed(seed)
+        yield seed
+
+
+def _classes_of_reductions(cases):
+    out = set()
+    for (x,), kw in cases:
+        axis = kw["axis"]
+        axes = range(x.ndim) if axis is None else [axis % x.ndim]
+        reduced_one = any(x.shape[i] == 1 for i in axes)
+        other_one = any(d == 1 for i, d in enumerate(x.shape) if i not in axes)
+        out.add((x.ndim, axis, kw["keepdims"], reduced_one, other_one))
+    return out
+
+
+def test_hidden_cases_are_the_same_classes_on_every_run():
+    first = None
+    for seed in HIDDEN_SEEDS:
+        rng = G._Rng(seed)
+        classes = _classes_of_reductions(G.OPS["logsumexp"].cases(rng, False))
+        for nd in (1, 2, 3):
+            for axis in [None, *range(-nd, nd)]:
+                for keepdims in (False, True):
+                    assert (nd, axis, keepdims, False, False) in classes
+                    assert any(c[:3] == (nd, axis, keepdims) and c[3] for c in classes)
+                    if nd > 1 and axis is not None:
+                        assert any(c[:3] == (nd, axis, keepdims) and c[4] for c in classes)
+        pairs = [tuple(a.shape for a in args) for args, _ in G.OPS["hypot"].cases(rng, False)]
+        for i in range(3):
+            assert any(len(x) == len(y) == 3 and x[i] == 1 and y[i] > 1 for x, y in pairs)
+            assert any(len(x) == len(y) == 3 and y[i] == 1 and x[i] > 1 for x, y in pairs)
+        assert any(len(x) < len(y) for x, y in pairs) and any(len(y) < len(x) for x, y in pairs)
+        assert ((), ()) in pairs and any(x == () and y for x, y in pairs)
+        linear = {tuple(d == 1 for d in (W.shape[0], W.shape[1], x.shape[0]))
+                  for (W, x, b), _ in G.OPS["linear"].cases(rng, False)}
+        assert len(linear) == 8
+        shapes = [x.shape for (x,), _ in G.OPS["sigmoid"].cases(rng, False)]
+        assert () in shapes and (1,) in shapes and any(1 in s and len(s) == 3 for s in shapes)
+        summary = (sorted(classes, key=str), [tuple(len(s) for s in p) for p in pairs])
+        assert first is None or summary == first
+        first = summary
+
+
+def _only_leading_unbroadcast(target, g):
+    # sums the leading axes only: wrong where target has a length-1 axis
+    return g.sum(axis=tuple(range(g.ndim - np.ndim(target)))) if g.ndim > np.ndim(target) else g
+
+
+def test_an_unbroadcast_that_sums_only_leading_axes_fails_every_run(hidden_seed):
+    wrong_x = lambda ans, x, y: (lambda g: _only_leading_unbroadcast(x, g * x / ans))  # noqa: E731
+    wrong_y = lambda ans, x, y: (lambda g: _only_leading_unbroadcast(y, g * y / ans))  # noqa: E731
+    for _ in _each_hidden_seed(hidden_seed):
+        for argnum, wrong in ((0, wrong_x), (1, wrong_y)):
+            with pytest.raises(AssertionError):
+                G.check_vjp_maker("hypot", wrong, argnum, seed=None)
+            G.check_vjp_maker("hypot", VJPS["hypot", argnum], argnum, seed=None)
+
+
+def _stable_logsumexp(x, axis=-1, keepdims=False):
+    c = np.max(x, axis=axis, keepdims=True)
+    return np.log(np.sum(np.exp(x - c), axis=axis, keepdims=True)) + c
+
+
+def test_a_logsumexp_that_squeezes_every_axis_fails_every_run(hidden_seed):
+    squeezes = lambda x, axis=-1, keepdims=False: (  # noqa: E731
+        _stable_logsumexp(x, axis) if keepdims else np.squeeze(_stable_logsumexp(x, axis)))
+    right = lambda x, axis=-1, keepdims=False: (  # noqa: E731
+        _stable_logsumexp(x, axis) if keepdims else np.squeeze(_stable_logsumexp(x, axis), axis))
+    for _ in _each_hidden_seed(hidden_seed):
+        with pytest.raises(AssertionError, match="shape"):
+            G.check_logsumexp_forward(squeezes, seed=None)
+        G.check_logsumexp_forward(right, seed=None)
+
+
+def test_a_logsumexp_jvp_that_drops_keepdims_fails_every_run(hidden_seed):
+    def drops_keepdims(t, ans, x, axis=-1, keepdims=False):
+        full = ans if keepdims else np.expand_dims(ans, tuple(range(x.ndim)) if axis is None else axis)
+        return np.sum(t * np.exp(x - full), axis=axis)
+    for _ in _each_hidden_seed(hidden_seed):
+        with pytest.raises(AssertionError):
+            G.check_jvp_rule("logsumexp", drops_keepdims, seed=None)
+
+
+def test_an_unstable_logsumexp_jvp_fails_the_stability_check_every_run(hidden_seed):
+    def unstable(t, ans, x, axis=-1, keepdims=False):
+        full = ans if keepdims else np.expand_dims(ans, tuple(range(x.ndim)) if axis is None else axis)
+        return np.sum(t * np.exp(x) / np.exp(full), axis=axis, keepdims=keepdims)
+    G.check_jvp_rule("logsumexp", unstable, seed=0)
+    for _ in _each_hidden_seed(hidden_seed):
+        with np.errstate(all="ignore"), pytest.raises(AssertionError, match="exp\\(x - ans\\)"):
+            G.check_jvp_stability(unstable, seed=None)
+        G.check_jvp_stability(JVPS["logsumexp", 0], seed=None)
+    with np.errstate(all="ignore"), pytest.raises(AssertionError):
+        G.check_jvp_stability(unstable, seed=0)
+
+
+def _central_fd_vjp(op, argnum, h):
+    forward = G.OPS[op].forward
+
+    def maker(ans, *args, **kw):
+        def vjp(g):
+            a = np.array(args[argnum], dtype=float)
+            out = np.zeros_like(a)
+            for i in np.ndindex(a.shape):
+                e = np.zeros_like(a)
+                e[i] = h
+                plus, minus = list(args), list(args)
+                plus[argnum], minus[argnum] = a + e, a - e
+                out[i] = np.sum(g * (forward(*plus, **kw) - forward(*minus, **kw))) / (2 * h)
+            return out
+        return vjp
+    return maker
+
+
+def _central_fd_jvp(op, argnum, h):
+    forward = G.OPS[op].forward
+
+    def rule(t, ans, *args, **kw):
+        plus, minus = list(args), list(args)
+        plus[argnum], minus[argnum] = args[argnum] + h * t, args[argnum] - h * t
+        return (forward(*plus, **kw) - forward(*minus, **kw)) / (2 * h)
+    return rule
+
+
+NONLINEAR = [("sigmoid", 0), ("softmax", 0), ("logsumexp", 0), ("hypot", 0), ("hypot", 1), ("norm", 0)]
+
+
+@pytest.mark.parametrize("op,argnum", NONLINEAR)
+def test_rules_that_take_finite_differences_fail_every_run(hidden_seed, op, argnum):
+    for _ in _each_hidden_seed(hidden_seed):
+        for h in (1e-3, 1e-4, 1e-5, 1e-6, 1e-7):
+            with pytest.raises(AssertionError):
+                G.check_vjp_maker(op, _central_fd_vjp(op, argnum, h), argnum, seed=None)
+            with pytest.raises(AssertionError):
+                G.check_jvp_rule(op, _central_fd_jvp(op, argnum, h), argnum, seed=None)
+        G.check_vjp_maker(op, VJPS[op, argnum], argnum, seed=None)
+        G.check_jvp_rule(op, JVPS[op, argnum], argnum, seed=None)
+
+
+def test_right_rules_pass_every_hidden_seed(hidden_seed):
+    for _ in _each_hidden_seed(hidden_seed):
+        for (op, argnum), maker in VJPS.items():
+            G.check_vjp_maker(op, maker, argnum, seed=None)
+        for (op, argnum), rule in JVPS.items():
+            G.check_jvp_rule(op, rule, argnum, seed=None)
+        G.check_vjp_stability(VJPS["logsumexp", 0], seed=None)
+
+
+def _pair(f, x, u, v):
+    _, Ju = mg.jvp(f, (x,), (u,))
+    return float(np.sum(v * Ju)), float(np.sum(mg.vjp(f, x)[1](v)[0] * u))
+
+
+def test_a_transpose_identity_from_one_mode_fails_every_run(hidden_seed):
+    def both_by_jvp(f, x, u, v):
+        _, Ju = mg.jvp(f, (x,), (u,))
+        return float(np.sum(v * Ju)), float(np.sum(v * Ju))
+
+    def both_by_vjp(f, x, u, v):
+        JTv = mg.vjp(f, x)[1](v)[0]
+        return float(np.sum(JTv * u)), float(np.sum(JTv * u))
+
+    def swapped(f, x, u, v):
+        return _pair(f, x, u, v)[::-1]
+
+    def by_differences(f, x, u, v, h=1e-6):
+        d = float(np.sum(v * (np.asarray(f(x + h * u)) - np.asarray(f(x - h * u))) / (2 * h)))
+        return d, d
+
+    by_grad = lambda f, x, u, v: (_pair(f, x, u, v)[0], float(np.sum(  # noqa: E731
+        mg.grad(lambda x: mnp.sum(f(x) * v))(x) * u)))
+    for _ in _each_hidden_seed(hidden_seed):
+        G.check_transpose_identity(_pair, seed=None)
+        G.check_transpose_identity(by_grad, seed=None)
+        with pytest.raises(AssertionError, match="computed with mg.jvp"):
+            G.check_transpose_identity(both_by_jvp, seed=None)
+        with pytest.raises(AssertionError, match="computed with mg.vjp"):
+            G.check_transpose_identity(both_by_vjp, seed=None)
+        for wrong in (swapped, by_differences):
+            with pytest.raises(AssertionError):
+                G.check_transpose_identity(wrong, seed=None)
+    G.check_transpose_identity(_pair, seed=0)
+    with pytest.raises(AssertionError):
+        G.check_transpose_identity(both_by_jvp, seed=0)
+
+
+def _gradient_by(f, x, h=1e-6, forward=False):
+    x = np.array(x, dtype=float)
+    out = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        out[i] = (f(x + e) - f(x)) / h if forward else (f(x + e) - f(x - e)) / (2 * h)
+    return out
+
+
+def test_a_forward_difference_gradient_fails_every_run(hidden_seed):
+    forward = lambda f, x, h=1e-6: _gradient_by(f, x, h, forward=True)  # noqa: E731
+    for _ in _each_hidden_seed(hidden_seed):
+        G.check_numerical_gradient(_gradient_by, seed=None)
+        with pytest.raises(AssertionError, match="central difference"):
+            G.check_numerical_gradient(forward, seed=None)
+    with pytest.raises(AssertionError, match="central difference"):
+        G.check_numerical_gradient(forward, seed=0)
+
+
+def _train_softmax(X, labels, classes, hidden=16, steps=300, lr=0.5, seed=0):
+    rng = np.random.default_rng(seed)
+    W1, b1 = 0.5 * rng.standard_normal((hidden, X.shape[1])), np.zeros(hidden)
+    W2, b2 = 0.5 * rng.standard_normal((classes, hidden)), np.zeros(classes)
+    onehot = np.eye(classes)[labels]
+    for _ in range(steps):
+        H = _sigmoid(X @ W1.T + b1)
+        logits = H @ W2.T + b2
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        d = (p / p.sum(axis=1, keepdims=True) - onehot) / len(X)
+        dY = (d @ W2) * H * (1 - H)
+        W1, b1, W2, b2 = W1 - lr * dY.T @ X, b1 - lr * dY.sum(0), W2 - lr * d.T @ H, b2 - lr * d.sum(0)
+    return W1, b1, W2, b2
+
+
+def _notebook_blobs(n=150, seed=0, classes=3):
+    # the data ps2's notebook makes for its visible test
+    rng = np.random.default_rng(seed)
+    angles = rng.uniform(0, 2 * np.pi) + 2 * np.pi * np.arange(classes) / classes
+    centres = 3.0 * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    labels = rng.integers(0, classes, size=n)
+    return centres[labels] + 0.7 * rng.standard_normal((n, 2)), labels
+
+
+def _notebook_rings(n=200, seed=0):
+    # the data ps4's notebook makes for its visible test
+    rng = np.random.default_rng(seed)
+    t = (rng.random(n) < 0.5).astype(float)
+    radius = np.where(t == 1, rng.uniform(0.0, 1.0, n), rng.uniform(1.5, 2.5, n))
+    angle = rng.uniform(0, 2 * np.pi, n)
+    return np.stack([radius * np.cos(angle), radius * np.sin(angle), np.ones(n)], axis=1), t
+
+
+def _train_mlp(X, t, steps=2000, lr=2.0):
+    rng = np.random.default_rng(0)
+    W, v = rng.standard_normal((16, 3)), rng.standard_normal(16)
+    for _ in range(steps):
+        _, dW, dv = _loss_and_grads(W, v, X, t)
+        W, v = W - lr * dW, v - lr * dv
+    return W, v
+
+
+def test_classifiers_trained_on_the_notebooks_data_fail_every_run(hidden_seed):
+    X_blobs, labels = _notebook_blobs()
+    X_rings, t = _notebook_rings()
+    assert _train_softmax(X_blobs, labels, 3) is not None
+    for _ in _each_hidden_seed(hidden_seed):
+        G.check_softmax_classifier(_train_softmax, seed=None)
+        with pytest.raises(AssertionError, match="90%|notebook"):
+            G.check_softmax_classifier(lambda X, y, classes: _train_softmax(X_blobs, labels, 3),
+                                       seed=None)
+        with pytest.raises(AssertionError, match="90%"):
+            G.check_softmax_classifier(lambda X, y, classes: _train_softmax(X_blobs, labels, classes),
+                                       seed=None)
+        G.check_mlp_classifier(_train_mlp, seed=None)
+        with pytest.raises(AssertionError, match="90%"):
+            G.check_mlp_classifier(lambda X, t_: _train_mlp(X_rings, t), seed=None)

@@ -3,10 +3,40 @@
 Every problem set imports this module in its first, read-only cell, before any student
 code runs; its visible and hidden tests then call the ``check_*`` functions below.
 
-They grade against mathematics, never against stored answers: inputs, shapes (including
-shapes that broadcast), cotangents and tangents are drawn when the check runs, and a rule is
-compared with central differences of this module's own numpy definition of the operation.
-Reading this file, or a test that calls it, therefore gives no answer away.
+They grade against mathematics, never against stored answers: inputs, cotangents and
+tangents are drawn when the check runs, and a rule is compared with an exact derivative of
+this module's own numpy definition of the operation. Reading this file, or a test that calls
+it, therefore gives no answer away.
+
+Every case on every run. A hidden check (seed=None) enumerates each shape class it grades,
+each time: for the reductions every axis of 1-d to 3-d arrays (negative, non-negative and
+None) with and without keepdims, each also with the reduced axis of length 1 and with
+another axis of length 1; for broadcasting a scalar, missing leading axes and a length-1
+axis in every position of either operand, and both operands broadcast at once; for the
+elementwise ops scalars and length-1 axes; for matrix shapes every size that can be 1
+being 1, and a square case. Only the sizes of the axes that are not meant to be 1, and
+the values, are drawn (see `_cases_*`). A visible check (a fixed seed) runs one small case.
+
+Exact references. The derivative a rule is compared with is computed by complex step,
+Im f(a + i h u) / h with h = 1e-30 (`_directional`): there is no subtraction, so it is J u to
+rounding for an analytic f, and the tolerance is 1e-12 relative (`_RTOL`). A rule that takes
+finite differences of the forward function is off by 1e-10 or more at any step and fails;
+only for the affine `linear`, whose central differences are exact, can such a rule not be
+told apart. The forward definitions are written to accept complex input: the shift by the
+maximum in softmax and logsumexp uses the real part (a constant that cancels exactly), and
+the stable sigmoid and softplus branch on the real part. Where a function is not analytic
+the inputs are kept away from the points where it is not: hypot and norm get entries with
+|v| >= 0.4 (their kink is at 0), and the max in logsumexp is only a shift. Problem set 1
+grades finite differences themselves, against analytic derivatives and against the formula
+at a given step (a numerical gradient is asked for with h = 1e-3 and must be the central
+difference with that step to 1e-8: a forward difference is off by h/2 or more there).
+
+Which method produced a number. The transpose identity gets a function with one primitive
+that forward and reverse mode differentiate by different factors on purpose
+(`_mode_tagged`), so <v, J u> must carry the JVP's factor and <J^T v, u> the VJP's. The
+classifiers are trained and tested on fresh data laid out unlike the notebook's (4 blob
+classes instead of 3; the ring, not the disc, labelled 1), so a trainer that reads the
+notebook's global data instead of its arguments fails.
 
 A student cell runs in the same Python process as the tests, so it may replace
 ``np.allclose``, ``np.testing.*``, ``mg.check_grads`` or even ``builtins.abs`` before the
@@ -51,6 +81,7 @@ __all__ = [
     "check_convergence_order",
     "check_difference_quotients",
     "check_jacobian_builder",
+    "check_jvp_stability",
     "check_jvp_rule",
     "check_logsumexp_forward",
     "check_mlp_classifier",
@@ -363,18 +394,21 @@ def _linear(W, x, b):
 
 
 def _sigmoid(x):
-    # exp of a non-positive number only: no overflow for large |x|
-    e = _exp(-_absolute(x))
-    return (x >= 0) * (1.0 / (1.0 + e)) + (x < 0) * (e / (1.0 + e))
+    # exp of a number with non-positive real part only: no overflow for large |x|, and
+    # the same formula for complex x (the complex step below)
+    pos = x.real >= 0
+    e = _exp(x * (1.0 - 2.0 * pos))
+    return pos * (1.0 / (1.0 + e)) + (1 - pos) * (e / (1.0 + e))
 
 
 def _softmax(x, axis=-1):
-    e = _exp(x - _max_reduce(x, axis=axis, keepdims=True))
+    # the shift is a constant (the real part's maximum): it cancels exactly
+    e = _exp(x - _max_reduce(x.real, axis=axis, keepdims=True))
     return e / _add_reduce(e, axis=axis, keepdims=True)
 
 
 def _logsumexp(x, axis=-1, keepdims=False):
-    m = _max_reduce(x, axis=axis, keepdims=True)
+    m = _max_reduce(x.real, axis=axis, keepdims=True)
     out = _log(_add_reduce(_exp(x - m), axis=axis, keepdims=True)) + m
     return out.reshape(_reduced_shape(x.shape, axis, keepdims))
 
@@ -398,13 +432,19 @@ def _away_from_zero(rng, shape, low=0.4, high=2.0):
     return sign * rng.uniform(low, high, size=shape)
 
 
+# Hidden cases: every shape class on every run. Only the sizes (2 to 4 where an axis is
+# not meant to be 1) and the values are drawn; the list of classes is fixed.
+
 def _cases_linear(rng, visible):
     if visible:
         shapes = [(3, 4, 2)]  # m, n, batch
     else:
-        m, n, batch = _random_shape(rng, 3, 1, 6)
+        # each of m, n and the batch either 1 or more, and a square case (k, k, k) where a
+        # transposed product still has the right shape
+        shapes = [tuple(1 if one else int(rng.integers(2, 6)) for one in ones)
+                  for ones in [(a, b, c) for a in (0, 1) for b in (0, 1) for c in (0, 1)]]
         k = int(rng.integers(2, 6))
-        shapes = [(m, n, batch), (k, k, k), (1, int(rng.integers(2, 5)), 1)]
+        shapes.append((k, k, k))
     cases = []
     for m, n, batch in shapes:
         W = rng.standard_normal((m, n))
@@ -414,31 +454,56 @@ def _cases_linear(rng, visible):
     return cases
 
 
+def _elementwise_shapes(rng):
+    """Scalar, 1-d, 2-d, 3-d, and length-1 axes in every position."""
+    a, b, c = _random_shape(rng, 3, 2, 4)
+    return [(), (a,), (1,), (a, b), (1, b), (a, 1), (a, b, c), (1, b, c), (a, 1, c), (a, b, 1)]
+
+
 def _cases_sigmoid(rng, visible):
     if visible:
         return [((2.0 * rng.standard_normal((3, 4)),), {})]
-    return [((3.0 * rng.standard_normal(_random_shape(rng, nd)),), {}) for nd in (0, 1, 2, 3)]
+    cases = [((3.0 * rng.standard_normal(s),), {}) for s in _elementwise_shapes(rng)]
+    # large inputs of both signs, where exp(-x) or exp(x) overflows
+    cases.append(((_away_from_zero(rng, (2, 3), 20.0, 40.0),), {}))
+    return cases
 
 
 def _cases_softmax(rng, visible):
     if visible:
         return [((rng.standard_normal((2, 5)),), {})]
-    return [((2.0 * rng.standard_normal(_random_shape(rng, nd, 2, 5)),), {}) for nd in (1, 2, 3)]
+    return [((2.0 * rng.standard_normal(s),), {}) for s in _elementwise_shapes(rng) if s]
+
+
+def _reduction_kinds():
+    """(shape pattern, axis, keepdims): every axis of 1-d to 3-d arrays, negative and
+    non-negative and None, with and without keepdims, each with all sizes above 1, with
+    the reduced axis of length 1, and with another axis of length 1."""
+    kinds = []
+    for nd in (1, 2, 3):
+        for axis in [None] + list(range(-nd, nd)):
+            for keepdims in (False, True):
+                kinds.append((nd, axis, keepdims, None))
+                if axis is None:
+                    kinds.append((nd, axis, keepdims, 0))
+                    if nd > 1:
+                        kinds.append((nd, axis, keepdims, nd - 1))
+                else:
+                    kinds.append((nd, axis, keepdims, axis % nd))
+                    if nd > 1:
+                        kinds.append((nd, axis, keepdims, (axis + 1) % nd))
+    return kinds
 
 
 def _cases_reduction(rng, visible, values):
     if visible:
         return [((values(rng, (3, 4)),), {"axis": -1, "keepdims": False})]
-    # The cases a rule most often gets wrong (a trailing or middle axis dropped, so g no
-    # longer lines up with x), then one drawn at random.
-    kinds = [(2, -1, False), (3, 1, False), (2, 0, True), (1, None, False), (3, None, True)]
-    nd = int(rng.integers(1, 4))
-    axes = [None] + list(range(-nd, nd))
-    kinds.append((nd, axes[int(rng.integers(len(axes)))], bool(rng.integers(2))))
     cases = []
-    for nd, axis, keepdims in kinds:
-        shape = _random_shape(rng, nd, 2, 4)
-        cases.append(((values(rng, shape),), {"axis": axis, "keepdims": keepdims}))
+    for nd, axis, keepdims, one in _reduction_kinds():
+        shape = list(_random_shape(rng, nd, 2, 4))
+        if one is not None:
+            shape[one] = 1
+        cases.append(((values(rng, tuple(shape)),), {"axis": axis, "keepdims": keepdims}))
     return cases
 
 
@@ -450,27 +515,21 @@ def _cases_norm(rng, visible):
     return _cases_reduction(rng, visible, _away_from_zero)
 
 
-def _broadcast_down(rng, out):
-    """A shape that broadcasts to `out` and is not `out`: leading axes dropped or axes set to 1."""
-    if len(out) > 1 and rng.random() < 0.5:
-        return tuple(out[int(rng.integers(1, len(out))):])
-    shape = list(out)
-    for i in rng.choice(len(out), size=int(rng.integers(1, len(out) + 1)), replace=False):
-        shape[int(i)] = 1
-    return tuple(shape)
-
-
 def _broadcasting_pairs(rng):
-    """Shape pairs in which x is broadcast, y is broadcast, both are, and one drawn freely."""
-    out = _random_shape(rng, int(rng.integers(1, 4)), 2, 4)
-    a, b = _random_shape(rng, 2, 2, 4)
-    free = _random_shape(rng, int(rng.integers(0, 3)), 1, 3)
-    return [
-        (_broadcast_down(rng, out), out),
-        (out, _broadcast_down(rng, out)),
-        ((a, 1), (b,)),
-        (free, tuple(1 if rng.random() < 0.5 else d for d in free)),
-    ]
+    """Every way two shapes broadcast: the same shape; a scalar on either side; leading
+    axes missing in either operand; a length-1 axis in each position of either operand;
+    both operands broadcast; leading axes missing and a length-1 axis together."""
+    out = _random_shape(rng, 3, 2, 4)
+    a, b, c = out
+    n = int(rng.integers(2, 5))
+    pairs = [((n,), (n,)), ((), ()), (out, out), ((), out), (out, ()),
+             (out[1:], out), (out[2:], out), (out, out[1:]), (out, out[2:])]
+    for i in range(3):
+        with_one = tuple(1 if j == i else d for j, d in enumerate(out))
+        pairs += [(with_one, out), (out, with_one)]
+    pairs += [((a, 1), (b,)), ((b,), (a, 1)), ((1, b), (a, 1)), ((a, 1, c), (b, 1)),
+              ((1, c), out), (out, (1, c)), ((a, 1), (a, b)), ((a, b), (1, b))]
+    return pairs
 
 
 def _cases_hypot(rng, visible):
@@ -511,19 +570,22 @@ def _op(name):
 
 
 # ---------------------------------------------------------------------------------------
-# Central differences
+# The exact reference: complex-step differentiation
 # ---------------------------------------------------------------------------------------
 
-_H = 1e-6
+# Im f(a + i h u) / h = J u + O(h^2) with no subtraction, so no cancellation: with this h
+# the result is J u to rounding for any analytic f. (A rule that takes its own finite
+# differences is off by about 1e-6 to 1e-10 relative at its best step: _RTOL tells them apart.)
+_H = 1e-30
+_RTOL = 1e-12
+_ATOL = 1e-13
 
 
 def _directional(forward, args, kwargs, argnum, direction, h=_H):
-    """(f(.., a + h u, ..) - f(.., a - h u, ..)) / 2h: the JVP along u, by central differences."""
-    plus = list(args)
-    minus = list(args)
-    plus[argnum] = args[argnum] + h * direction
-    minus[argnum] = args[argnum] - h * direction
-    return (_as_ref(forward(*plus, **kwargs)) - _as_ref(forward(*minus, **kwargs))) / (2.0 * h)
+    """Im f(.., a + i h u, ..) / h: the JVP along u by complex step, exact to rounding."""
+    moved = list(args)
+    moved[argnum] = args[argnum] + (1j * h) * direction
+    return _as_ref(_asarray(forward(*moved, **kwargs)).imag / h)
 
 
 def _as_ref(value):
@@ -531,7 +593,7 @@ def _as_ref(value):
 
 
 def _numeric_vjp(forward, args, kwargs, argnum, cotangent):
-    """g^T J by central differences along every coordinate of the argument (small inputs)."""
+    """g^T J by complex steps along every coordinate of the argument (small inputs)."""
     arg = args[argnum]
     out = _zeros(arg.shape)
     flat = out.reshape(-1)
@@ -584,7 +646,7 @@ def _explain_values(what, got, expected, transposable=True):
         if _close(got, -expected, 1e-5):
             return f"{what} has the wrong sign: it is minus the right value."
         c = _dot(got, expected) / ee
-        if _close(got, c * expected, 1e-5) and abs(c) > 1e-12:
+        if _close(got, c * expected, 1e-5) and abs(c) > 1e-12 and abs(c - 1) > 1e-3:
             return (f"{what} is off by a constant factor: it is about {c:.4g} times the "
                     f"right value. Look for a missing or extra factor (a 2, a 1/n, ...).")
     if (transposable and got.ndim == 2 and got.shape[0] == got.shape[1] and got.shape[0] > 1
@@ -596,8 +658,8 @@ def _explain_values(what, got, expected, transposable=True):
     worst = diffs.index(max(diffs))
     index = tuple(int(i) for i in _unravel_index(worst, got.shape)) if got.ndim else ()
     return (f"{what} has wrong values: at index {index} it gives "
-            f"{_floats(got)[worst]:.6g}, central differences give "
-            f"{_floats(expected)[worst]:.6g}.")
+            f"{_floats(got)[worst]:.12g}, the exact derivative is "
+            f"{_floats(expected)[worst]:.12g}.")
 
 
 # ---------------------------------------------------------------------------------------
@@ -647,7 +709,7 @@ def _check_vjp_case(op, maker, argnum, args, kwargs, rng, what):
         lhs = _dot(got, u)
         jvp = _directional(op.forward, args, kwargs, argnum, u)
         rhs = _dot(g, jvp)
-        tol = 1e-6 * (_norm(got) * _norm(u) + _norm(g) * _norm(jvp)) + 1e-9
+        tol = _RTOL * (_norm(got) * _norm(u) + _norm(g) * _norm(jvp)) + _ATOL
         if abs(lhs - rhs) > tol:
             _explain_vjp_failure(op, vjp_fn, argnum, args, kwargs, g, got, rng, where)
 
@@ -710,7 +772,7 @@ def check_jvp_rule(op_name, rule, argnum=0, seed=None, label=None):
             else:
                 raise GradingError(_explain_shape(where, got.shape, ans.shape, ans.shape, "tangent"))
         expected = _directional(op.forward, args, kwargs, argnum, t)
-        if _close(got, expected, 1e-6, 1e-8):
+        if _close(got, expected, _RTOL, _ATOL):
             continue
         t2 = 0.5 + rng.standard_normal(t.shape)
         got2 = _as_array(_call_student(where, rule, _copy(t2), _copy(ans),
@@ -762,6 +824,34 @@ def check_vjp_stability(maker, seed=None):
             if got.shape != x.shape:
                 raise GradingError(_explain_shape(where, got.shape, x.shape, ans.shape))
             if not _all_finite(got) or not _close(got, expected, 1e-5):
+                raise GradingError(
+                    _explain_values(where, got, expected)
+                    + " Compute exp(x - ans) rather than exp(x) / exp(ans): ans is the log "
+                      "of the sum, so exp(x - ans) is the softmax and never overflows.")
+
+
+def check_jvp_stability(rule, seed=None):
+    """logsumexp's JVP at x + 1000 and x - 1000 must equal its JVP at x (the weights
+    exp(x - ans) are the softmax, which a shift does not change)."""
+    op = _op("logsumexp")
+    rng = _Rng(_seed(seed))
+    for args, kwargs in op.cases(rng, seed is not None):
+        x = args[0]
+        t = rng.standard_normal(x.shape)
+        expected = _directional(op.forward, (x,), kwargs, 0, t)
+        for shift in (1000.0, -1000.0):
+            where = (f"your JVP rule for logsumexp at entries near {shift:g} "
+                     f"(x of shape {_shape_str(x.shape)}, {_kw_str(kwargs)})")
+            xs = x + shift
+            got = _as_array(_call_student(where, rule, _copy(t), _logsumexp(xs, **kwargs),
+                                          _copy(xs), **kwargs), where)
+            if got.shape != expected.shape:
+                if _broadcastable(got.shape, expected.shape):
+                    got = got + _zeros(expected.shape)
+                else:
+                    raise GradingError(_explain_shape(where, got.shape, expected.shape,
+                                                      expected.shape, "tangent"))
+            if not _all_finite(got) or not _close(got, expected, 1e-8, _ATOL):
                 raise GradingError(
                     _explain_values(where, got, expected)
                     + " Compute exp(x - ans) rather than exp(x) / exp(ans): ans is the log "
@@ -907,9 +997,13 @@ def check_difference_quotients(forward, backward, central, seed=None):
 
 
 def _random_array_function(rng, shape):
-    """f(x) = sum(A sin x) + sum(C x^2) / 2 and its gradient A cos x + C x."""
-    A = rng.standard_normal(shape)
-    C = rng.standard_normal(shape)
+    """f(x) = sum(A sin x) + sum(C x^2) / 2 and its gradient A cos x + C x.
+
+    |A| <= 1 and 2 <= |C| <= 3, so every second derivative C - A sin x is at least 1 in
+    size: a forward difference with step h is then off by at least h/2 in every entry,
+    while a central difference is off by at most h^2/6."""
+    A = rng.uniform(-1.0, 1.0, size=shape)
+    C = rng.choice([-1.0, 1.0], size=shape) * rng.uniform(2.0, 3.0, size=shape)
 
     def f(x):
         return _fsum(_floats(A * _sin(x) + 0.5 * C * x * x))
@@ -920,20 +1014,62 @@ def _random_array_function(rng, shape):
     return f, grad
 
 
+def _central_gradient(f, x, h):
+    out = _zeros(x.shape)
+    flat = out.reshape(-1)
+    for j in range(x.size):
+        e = _zeros(x.size)
+        e[j] = h
+        step = e.reshape(x.shape)
+        flat[j] = (f(x + step) - f(x - step)) / (2 * h)
+    return out
+
+
 def check_numerical_gradient(numerical_gradient, seed=None):
-    """numerical_gradient(f, x) against the analytic gradient of random functions."""
+    """numerical_gradient(f, x) against the analytic gradient of random functions, and
+    numerical_gradient(f, x, h=1e-3) against the central difference with that step (a
+    forward difference is off by at least 5e-4 there, the check allows 1e-8 relative)."""
     rng = _Rng(_seed(seed))
-    shapes = [(3,)] if seed is not None else [(), _random_shape(rng, 1), _random_shape(rng, 2, 2, 4)]
+    if seed is not None:
+        shapes = [(3,)]
+    else:
+        a, b, c = _random_shape(rng, 3, 2, 4)
+        shapes = [(), (1,), (a,), (a, b), (a, 1), (1, b), (a, b, c)]
     for shape in shapes:
         f, grad = _random_array_function(rng, shape)
-        x = rng.standard_normal(shape)
+        x = rng.uniform(-2.0, 2.0, size=shape)
         where = f"numerical_gradient(f, x) with x of shape {_shape_str(shape)}"
         got = _as_array(_call_student(where, numerical_gradient, f, _copy(x)), where)
         want = grad(x)
         if got.shape != want.shape:
             raise GradingError(_explain_shape(where, got.shape, want.shape, ()))
         if not _close(got, want, 1e-5, 1e-7):
-            raise GradingError(_explain_values(where, got, want))
+            hint = ""
+            if _close(got, want, 1e-2):
+                hint = (" It is close but not close enough: a central difference "
+                        "(f(x + h e) - f(x - h e)) / (2h) with h about 1e-6 is off by about "
+                        "1e-10; a forward difference by h/2 times the second derivative.")
+            raise GradingError(_explain_values(where, got, want) + hint)
+        h = 1e-3
+        where = f"numerical_gradient(f, x, h={h:g}) with x of shape {_shape_str(shape)}"
+        got = _as_array(_call_student(where, numerical_gradient, f, _copy(x), h=h), where)
+        want = _central_gradient(f, x, h)
+        if got.shape != want.shape:
+            raise GradingError(_explain_shape(where, got.shape, want.shape, ()))
+        if not _close(got, want, 1e-8, 1e-10):
+            if _close(got, grad(x), 1e-8, 1e-10):
+                raise GradingError(f"{where} returned the exact gradient: use the step h "
+                                   f"you are given (the central difference with it).")
+            if not (_close(got, want, 1e-2) or _close(got, grad(x), 1e-2)):
+                raise GradingError(_explain_values(where, got, want))
+            diffs = [abs(p - q) for p, q in zip(_floats(got), _floats(want))]
+            worst = diffs.index(max(diffs))
+            raise GradingError(
+                f"{where} is close, but not the central difference with this step: one entry "
+                f"is {_floats(got)[worst]:.10g}, (f(x + h e) - f(x - h e)) / (2h) gives "
+                f"{_floats(want)[worst]:.10g}. A forward difference (f(x + h e) - f(x)) / h "
+                f"is off by about h/2 times the second derivative; the central one by h^2/6 "
+                f"times the third.")
 
 
 def check_numerical_jacobian(numerical_jacobian, seed=None):
@@ -1057,7 +1193,7 @@ def _traced_test_function(rng, n, m):
         return mnp.tanh(A @ x) * mnp.sum(x * x) + c * mnp.sin(x[0])
 
     def plain(x):
-        return _tanh(_matmul(A, x)) * _fsum(_floats(x * x)) + c * _sin(x[0])
+        return _tanh(_matmul(A, x)) * _add_reduce(x * x) + c * _sin(x[0])
 
     return traced, plain
 
@@ -1093,33 +1229,73 @@ def check_jacobian_builder(builder, mode, seed=None):
                                f"(outputs first)."
                                + (" It looks transposed: a JVP gives a column, a VJP a row."
                                   if got.shape == want.shape[::-1] else ""))
-        if not _close(got, want, 1e-5, 1e-7):
+        if not _close(got, want, _RTOL, _ATOL):
             raise GradingError(_explain_values(where, got, want))
 
 
+def _mode_tagged(traced, rng, m):
+    """`traced` followed by a primitive that forward mode and reverse mode differentiate
+    differently, on purpose: its JVP rule scales the tangent by `fwd`, its VJP maker scales
+    the cotangent by `rev` (both drawn, fwd in [1.5, 2.5], rev in [0.3, 0.7]). Its value is
+    unchanged, so finite differences see neither factor. A number computed with mg.jvp then
+    carries `fwd`, one computed with mg.vjp (or mg.grad) carries `rev`: the check can tell
+    which mode produced each half of the transpose identity."""
+    import minigrad as mg
+
+    fwd, rev = rng.uniform(1.5, 2.5, size=m), rng.uniform(0.3, 0.7, size=m)
+
+    @mg.primitive
+    def tag(y):
+        return y + 0.0
+
+    mg.defjvp(tag, lambda t, ans, y: t * fwd)
+    mg.defvjp(tag, lambda ans, y: (lambda g: g * rev))
+    return (lambda x: tag(traced(x))), fwd, rev
+
+
 def check_transpose_identity(transpose_identity, seed=None):
-    """transpose_identity(f, x, u, v) -> (<v, J u>, <J^T v, u>), both equal to the maths."""
+    """transpose_identity(f, x, u, v) -> (<v, J u> by mg.jvp, <J^T v, u> by mg.vjp).
+
+    The f passed in is tagged (see _mode_tagged): the first number must come from forward
+    mode and the second from reverse mode, so computing both with one mode, or either by
+    finite differences, fails. Both must be exact (relative 1e-10)."""
     rng = _Rng(_seed(seed))
-    n, m = (3, 2) if seed is not None else tuple(int(s) for s in rng.integers(2, 7, size=2))
-    traced, plain = _traced_test_function(rng, n, m)
-    x, u, v = rng.standard_normal(n), rng.standard_normal(n), rng.standard_normal(m)
-    want = _dot(v, _directional(plain, (x,), {}, 0, u))
-    where = f"transpose_identity(f, x, u, v) for f: R^{n} -> R^{m}"
-    got = _call_student(where, transpose_identity, traced, _copy(x), _copy(u), _copy(v),
-                        extra=_JACOBIAN_OPERATORS, refuse=())
-    try:
-        lhs, rhs = got
-    except Exception:  # noqa: BLE001
-        raise GradingError(f"{where} should return a pair (<v, J u>, <J^T v, u>).") from None
-    for name, value in (("<v, J u>", lhs), ("<J^T v, u>", rhs)):
-        value = _floats(_as_array(value, where))
-        if len(value) != 1:
-            raise GradingError(f"{where}: {name} should be one number, got {len(value)}: an "
-                               f"inner product multiplies entry by entry and sums (np.dot, "
-                               f"or np.sum(a * b)).")
-        if not abs(value[0] - want) <= 1e-5 * (1 + abs(want)):
-            raise GradingError(f"{where}: {name} is {value[0]:.6g}; central differences give "
-                               f"{want:.6g}.")
+    sizes = [(3, 2)] if seed is not None else [
+        tuple(int(s) for s in rng.integers(2, 7, size=2)), (1, int(rng.integers(2, 5))),
+        (int(rng.integers(2, 5)), 1)]
+    for n, m in sizes:
+        traced, plain = _traced_test_function(rng, n, m)
+        tagged, fwd, rev = _mode_tagged(traced, rng, m)
+        x, u, v = rng.standard_normal(n), rng.standard_normal(n), rng.standard_normal(m)
+        Ju = _directional(plain, (x,), {}, 0, u)
+        by_jvp, by_vjp, by_values = _dot(v * fwd, Ju), _dot(v * rev, Ju), _dot(v, Ju)
+        where = f"transpose_identity(f, x, u, v) for f: R^{n} -> R^{m}"
+        got = _call_student(where, transpose_identity, tagged, _copy(x), _copy(u), _copy(v),
+                            extra=_JACOBIAN_OPERATORS, refuse=())
+        try:
+            lhs, rhs = got
+        except Exception:  # noqa: BLE001
+            raise GradingError(f"{where} should return a pair (<v, J u>, <J^T v, u>).") from None
+        for name, value, want, mode, other, other_mode in (
+                ("<v, J u>", lhs, by_jvp, "mg.jvp (forward mode)", by_vjp, "mg.vjp"),
+                ("<J^T v, u>", rhs, by_vjp, "mg.vjp (reverse mode)", by_jvp, "mg.jvp")):
+            value = _floats(_as_array(value, where))
+            if len(value) != 1:
+                raise GradingError(f"{where}: {name} should be one number, got {len(value)}: "
+                                   f"an inner product multiplies entry by entry and sums "
+                                   f"(np.dot, or np.sum(a * b)).")
+            value = value[0]
+            if abs(value - want) <= _RTOL * 100 * (1 + abs(want)):
+                continue
+            hint = ""
+            if abs(value - other) <= 1e-8 * (1 + abs(other)):
+                hint = (f" It was computed with {other_mode}: this number must come from "
+                        f"{mode}, so that the two sides check each other.")
+            elif abs(value - by_values) <= 1e-4 * (1 + abs(by_values)):
+                hint = (f" It looks computed from values of f (finite differences?): use "
+                        f"{mode}.")
+            raise GradingError(f"{where}: {name} is {value:.12g}; {mode} gives "
+                               f"{want:.12g}.{hint}")
 
 
 def check_choose_mode(choose_mode, seed=None):
@@ -1142,7 +1318,7 @@ def check_choose_mode(choose_mode, seed=None):
 # ---------------------------------------------------------------------------------------
 
 def _mlp_z(W, v, x):
-    return _dot(v, _sigmoid(_matmul(W, x)))
+    return _add_reduce(v * _sigmoid(_matmul(W, x)))
 
 
 def _check_gradient_list(where, got, names, f, args, rng):
@@ -1167,7 +1343,7 @@ def _check_gradient_list(where, got, names, f, args, rng):
         for _ in range(3):
             u = rng.standard_normal(args[i].shape)
             numeric = _floats(_directional(f, args, {}, i, u))[0]
-            if abs(_dot(arr, u) - numeric) > 1e-6 * (_norm(arr) * _norm(u) + abs(numeric)) + 1e-9:
+            if abs(_dot(arr, u) - numeric) > _RTOL * (_norm(arr) * _norm(u) + abs(numeric)) + _ATOL:
                 full = _empty(args[i].shape)
                 flat = full.reshape(-1)
                 for j in range(args[i].size):
@@ -1190,10 +1366,16 @@ def check_mlp_gradients(mlp_gradients, seed=None):
                              lambda W, v, x: _array(_mlp_z(W, v, x)), (W, v, x), rng)
 
 
+def _softplus(z):
+    # log(1 + exp(z)) = z + log(1 + exp(-z)): exp of a number with non-positive real part
+    pos = z.real >= 0
+    return pos * z + _log1p(_exp(z * (1.0 - 2.0 * pos)))
+
+
 def _mlp_loss(W, v, X, t):
     z = _matmul(_sigmoid(_matmul(X, W.T)), v)
-    # mean of log(1 + exp(z)) - t z, written so that exp never overflows
-    return _fsum(_floats(_maximum(z, 0) + _log1p(_exp(-_absolute(z))) - t * z)) / len(t)
+    # the mean of log(1 + exp(z)) - t z
+    return _add_reduce(_softplus(z) - t * z) / len(t)
 
 
 def check_mlp_loss_and_grads(loss_and_grads, seed=None):
@@ -1210,7 +1392,7 @@ def check_mlp_loss_and_grads(loss_and_grads, seed=None):
         if not isinstance(got, (tuple, list)) or len(got) != 3:
             raise GradingError(f"{where} should return (loss, dL/dW, dL/dv).")
         loss = _floats(_as_array(got[0], where))
-        want = _mlp_loss(W, v, X, t)
+        want = _floats(_as_ref(_mlp_loss(W, v, X, t)))[0]
         if len(loss) != 1 or not abs(loss[0] - want) <= 1e-8 * (1 + abs(want)):
             raise GradingError(f"{where}: the loss is {loss}; the mean logistic loss is "
                                f"{want:.8g}. Did you average over the batch?")
@@ -1218,11 +1400,13 @@ def check_mlp_loss_and_grads(loss_and_grads, seed=None):
                              lambda W, v: _array(_mlp_loss(W, v, X, t)), (W, v), rng)
 
 
-def make_rings(n, seed):
-    """Two classes in the plane: a disc (label 1) inside a ring (label 0); features [x1, x2, 1]."""
+def make_rings(n, seed, disc_label=1.0):
+    """Two classes in the plane: a disc (label `disc_label`) inside a ring (the other label);
+    features [x1, x2, 1]."""
     rng = _Rng(seed)
-    label = (rng.random(n) < 0.5).astype(float)
-    radius = label * rng.uniform(0.0, 1.0, n) + (1 - label) * rng.uniform(1.5, 2.5, n)
+    inside = (rng.random(n) < 0.5).astype(float)
+    radius = inside * rng.uniform(0.0, 1.0, n) + (1 - inside) * rng.uniform(1.5, 2.5, n)
+    label = inside if disc_label == 1.0 else 1.0 - inside
     angle = rng.uniform(0.0, 2 * _math.pi, n)
     X = _empty((n, 3))
     X[:, 0] = radius * _cos(angle)
@@ -1232,9 +1416,12 @@ def make_rings(n, seed):
 
 
 def check_mlp_classifier(train_mlp, seed=None):
-    """train_mlp(X, t) -> (W, v) separating rings drawn now: accuracy >= 0.9 on fresh points."""
+    """train_mlp(X, t) -> (W, v) separating rings drawn now: accuracy >= 0.9 on fresh points.
+
+    The notebook's rings have the disc labelled 1; the fresh rings have the ring labelled 1,
+    so a model trained on the notebook's data instead of its arguments gets them wrong."""
     s = _seed(seed)
-    X_all, t_all = make_rings(700, s)
+    X_all, t_all = make_rings(700, s, disc_label=0.0)
     X, t, X_test, t_test = X_all[:200], t_all[:200], X_all[200:], t_all[200:]
     where = "train_mlp(X, t) on 200 freshly drawn ring points"
     got = _call_student(where, train_mlp, _copy(X), _copy(t))
@@ -1248,8 +1435,9 @@ def check_mlp_classifier(train_mlp, seed=None):
     accuracy = _fsum(_floats((z > 0) == (t_test > 0.5))) / len(t_test)
     if not accuracy >= 0.9:
         raise GradingError(f"{where}: the trained model classifies {accuracy:.1%} of new points "
-                           f"correctly; at least 90% is needed. Check the gradients first, then "
-                           f"the learning rate and the number of steps.")
+                           f"correctly; at least 90% is needed. Train on the arguments X and t "
+                           f"(not the notebook's X, t); check the gradients first, then the "
+                           f"learning rate and the number of steps.")
 
 
 def make_blobs(n, seed, classes=3):
@@ -1266,12 +1454,17 @@ def make_blobs(n, seed, classes=3):
 
 
 def check_softmax_classifier(train_classifier, seed=None):
-    """train_classifier(X, labels, classes) -> (W1, b1, W2, b2): >= 90% on fresh points."""
+    """train_classifier(X, labels, classes) -> (W1, b1, W2, b2): >= 90% on fresh points.
+
+    The notebook's own data has 3 classes; the fresh data has 4 (around centres at a drawn
+    angle), so a classifier trained on the notebook's data instead of its arguments cannot
+    reach 90% (it never predicts the fourth class)."""
     s = _seed(seed)
-    X_all, labels_all = make_blobs(550, s)  # one draw: the same centres for both parts
+    classes = 4
+    X_all, labels_all = make_blobs(550, s, classes)  # one draw: the same centres for both parts
     X, labels, X_test, labels_test = X_all[:150], labels_all[:150], X_all[150:], labels_all[150:]
-    where = "train_classifier(X, labels, 3) on 150 freshly drawn points"
-    got = _call_student(where, train_classifier, _copy(X), labels.copy(), 3, refuse=(),
+    where = f"train_classifier(X, labels, {classes}) on 150 freshly drawn points"
+    got = _call_student(where, train_classifier, _copy(X), labels.copy(), classes, refuse=(),
                         numerical=False)
     if not isinstance(got, (tuple, list)) or len(got) != 4:
         raise GradingError(f"{where} should return the trained (W1, b1, W2, b2).")
@@ -1282,14 +1475,16 @@ def check_softmax_classifier(train_classifier, seed=None):
         raise GradingError(f"{where}: the returned parameters' shapes do not fit together: "
                            f"W1 {_shape_str(W1.shape)}, b1 {_shape_str(b1.shape)}, "
                            f"W2 {_shape_str(W2.shape)}, b2 {_shape_str(b2.shape)}.") from None
-    if logits.shape != (len(labels_test), 3):
+    if logits.shape != (len(labels_test), classes):
         raise GradingError(f"{where}: the model gives logits of shape {logits.shape}, "
-                           f"expected (n, 3).")
+                           f"expected (n, {classes}): use the arguments X, labels and "
+                           f"classes, not the notebook's data.")
     predicted = logits.argmax(axis=1)
     accuracy = _fsum(_floats(predicted == labels_test)) / len(labels_test)
     if not accuracy >= 0.9:
         raise GradingError(f"{where}: the trained model classifies {accuracy:.1%} of new points "
-                           f"correctly; at least 90% is needed.")
+                           f"correctly; at least 90% is needed. Train on the arguments X and "
+                           f"labels (not the notebook's X), then check lr and steps.")
 
 
 # ---------------------------------------------------------------------------------------
