@@ -16,8 +16,9 @@ def test_class_report_counts_honest_and_blank(tmp_path):
     submit(course, "blank", PS, untouched(PS))
     env = dict(os.environ, PYTHONPATH=str(os.path.dirname(os.path.dirname(__file__))),
                PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
-    subprocess.run([sys.executable, "-m", "course_tools.grade", PS], cwd=course, env=env,
-                   check=True, capture_output=True, timeout=600)
+    graded = subprocess.run([sys.executable, "-m", "course_tools.grade", PS], cwd=course,
+                            env=env, check=True, capture_output=True, text=True, timeout=600)
+    assert "Class report" in graded.stdout, graded.stdout + graded.stderr
     out = subprocess.run([sys.executable, "-m", "course_tools.report", PS], cwd=course, env=env,
                          check=True, capture_output=True, text=True, timeout=300).stdout
     assert "passed" in out
