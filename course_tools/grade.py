@@ -71,6 +71,11 @@ def parse_args(argv):
     p.add_argument("--root", default=".", help="course directory (default: current directory)")
     p.add_argument("--no-guard", action="store_true",
                    help="run kernels without the grading guard (not recommended)")
+    p.add_argument("--db-url", default=None, metavar="URL",
+                   help="gradebook database URL (CourseDirectory.db_url), e.g. "
+                        "postgresql+psycopg://user@127.0.0.1/course; default: the config's")
+    p.add_argument("--no-report", action="store_true",
+                   help="do not print and write the class report after the batch")
     p.add_argument("--json", metavar="FILE", help="also write the summary to FILE as JSON")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="print nbgrader's own log for every submission")
@@ -257,6 +262,8 @@ def load_config(root, extra_files, args):
         elif path != root / "nbgrader_config.py":
             raise SystemExit(f"config file not found: {path}")
     config.CourseDirectory.root = str(root)
+    if getattr(args, "db_url", None):
+        config.CourseDirectory.db_url = args.db_url
     # The same pipeline as nbgrader_config.py sets, even if a course's config does not.
     configure(config)
     release = config.CourseDirectory.get("release_directory", "release")
@@ -465,10 +472,29 @@ def main(argv=None):
             sys.stderr.write(log)
     total = time.monotonic() - started
 
+    # Read every score back from the gradebook once the whole batch is done, so that the
+    # table shows what is stored now, not what was true right after each student.
+    for r in rows:
+        stored = grader.score(r["student"])
+        if (r["score"], r["max_score"]) != stored:
+            LOG.warning("%s: the gradebook now holds %g / %g, not the %g / %g just graded",
+                        r["student"], stored[0], stored[1], r["score"], r["max_score"])
+            r["reasons"].append("score changed in the gradebook after grading (needs review)")
+            r["flagged"] = True
+        r["score"], r["max_score"] = stored
     print_table(rows, sys.stdout)
     flagged = sum(r["flagged"] for r in rows)
     print(f"\n{len(rows)} submission{'' if len(rows) == 1 else 's'} graded in {total:.0f} s; {flagged} flagged. "
           f"Scores are in {grader.db_url}.")
+    if not args.no_report:
+        from .report import collect, render
+        try:
+            out_dir = root / grader.api.coursedir.feedback_directory
+            print("\nClass report (test cells passed, and failed by reason):")
+            print(render(collect(root, args.assignment, grader.db_url), args.assignment, out_dir))
+            print(f"Written to {out_dir / (args.assignment + '_class_report')}.csv, .png, .html")
+        except Exception as exc:  # the grades are stored; a report failure must not hide them
+            LOG.warning("class report not written: %s", exc)
     if json_path:
         json_path.write_text(json.dumps(
             {"assignment": args.assignment, "seconds": round(total, 2), "students": rows},
