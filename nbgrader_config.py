@@ -14,6 +14,15 @@ c.CourseDirectory.course_id = "minigrad-kit"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "assignments"
 
+# The course's exchange (release, fetch, submit, collect) is the folder exchange/ of this
+# clone, never committed, created here so that the Assignment List panel and
+# `nbgrader collect` find it. On a shared JupyterHub, point it at a folder every user can
+# reach, e.g. c.Exchange.root = "/srv/nbgrader/exchange".
+import os  # noqa: E402
+
+c.Exchange.root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exchange")
+os.makedirs(c.Exchange.root, exist_ok=True)
+
 # Every problem set runs in the kit's own Python kernel.
 c.Execute.kernel_name = "python3"
 

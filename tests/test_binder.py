@@ -68,7 +68,9 @@ def test_one_binder_folder_with_the_three_files_and_no_dockerfile():
     assert not (ROOT / ".binder").exists(), "repo2docker refuses a repository with both binder/ and .binder/"
     assert not (ROOT / "Dockerfile").exists() and not (BINDER / "Dockerfile").exists()
     present = sorted(p.name for p in BINDER.iterdir())
-    assert present == ["postBuild", "requirements.txt", "runtime.txt"], (
+    # jupyter_config/ is the student set-up (read by postBuild and course_tools.lab), not a
+    # file repo2docker looks at.
+    assert present == ["jupyter_config", "postBuild", "requirements.txt", "runtime.txt"], (
         f"binder/ holds {present}; other build files change the image ({OTHER_BUILD_FILES})")
 
 
@@ -130,6 +132,23 @@ def test_readme_opens_the_first_lecture_and_every_problem_set_on_binder():
     assert problem_sets, "no student notebooks found in assignments/<ps>/"
     missing = [ps for ps in problem_sets if ps not in targets]
     assert not missing, f"README.md has no Binder link for {missing}"
+
+
+def test_every_binder_link_points_at_the_repository_named_in_pyproject():
+    import tomllib
+
+    repository = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["minigrad-kit"]["repository"]
+    found = {}
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for repo, _, _ in BINDER_LINK.findall(path.read_text()):
+            found.setdefault(repo, set()).add(path.relative_to(ROOT).as_posix())
+    assert found, "no Binder links found"
+    assert set(found) == {repository}, (
+        f"pyproject.toml names {repository!r}, the Binder links use {found}")
+    if os.environ.get("MINIGRAD_RELEASE") == "1":
+        assert not repository.startswith("OWNER/"), (
+            "a release needs the real GitHub repository in pyproject.toml [tool.minigrad-kit] "
+            "and in every Binder link, not the placeholder OWNER")
 
 
 # ---------------------------------------------------------------------------------------
@@ -264,13 +283,26 @@ def test_fresh_environment_serves_validate_but_not_the_formgrader(binder_env):
 
 @pytest.mark.timeout(1200)
 def test_fresh_environment_has_no_news_or_update_popups(binder_env):
+    # The announcements plugin asks about news and checks for updates: switched off.
     out = _run([binder_env["venv"] / "bin" / "python", "-c",
-                "from jupyterlab.commands import get_app_dir; print(get_app_dir())"],
+                "import json; from jupyterlab_server.config import get_static_page_config;"
+                "print(json.dumps(get_static_page_config(level='all')))"],
                cwd=binder_env["kit"], env=binder_env["env"])
-    overrides = Path(out.strip().splitlines()[-1]) / "settings" / "overrides.json"
-    assert overrides.is_relative_to(binder_env["venv"]), overrides
-    settings = json.loads(overrides.read_text())["@jupyterlab/apputils-extension:notification"]
-    assert settings == {"fetchNews": "false", "checkForUpdates": False}
+    page_config = json.loads(out.strip().splitlines()[-1])
+    for key in ("disabledExtensions", "lockedExtensions"):
+        assert page_config[key].get("@jupyterlab/apputils-extension:announcements") is True, page_config
+
+
+@pytest.mark.timeout(1200)
+def test_fresh_environment_has_the_student_setup_a_local_launch_reads(binder_env):
+    # One set-up for Binder and for `python -m course_tools.lab`: postBuild installs the
+    # files of binder/jupyter_config/ unchanged.
+    prefix_config = binder_env["venv"] / "etc" / "jupyter"
+    source = ROOT / "binder" / "jupyter_config"
+    files = [p.relative_to(source) for p in source.rglob("*") if p.is_file()]
+    assert files
+    for relative in files:
+        assert (prefix_config / relative).read_text() == (source / relative).read_text(), relative
 
 
 @pytest.mark.timeout(1200)
@@ -281,9 +313,30 @@ def test_fresh_environment_gives_students_an_exchange_they_can_write(binder_env)
     out = _run([binder_env["venv"] / "bin" / "python", "-c", code],
                cwd=binder_env["kit"], env=binder_env["env"])
     root = Path(out.strip().splitlines()[-1])
-    assert root.is_relative_to(binder_env["env"]["HOME"]), f"the exchange is {root}"
+    assert root == binder_env["kit"] / "exchange", f"the exchange is {root}"
     assert root.is_dir() and os.access(root, os.W_OK), root
     _run([binder_env["venv"] / "bin" / "nbgrader", "list"], cwd=binder_env["kit"], env=binder_env["env"])
+
+
+@pytest.mark.timeout(1200)
+def test_the_exchange_carries_a_problem_set_from_release_to_collect(binder_env, tmp_path):
+    """release_assignment, fetch_assignment, submit and collect, in a copy of the course."""
+    course = tmp_path / "course"
+    shutil.copytree(binder_env["kit"], course, ignore=shutil.ignore_patterns("exchange", "gradebook.db"))
+    nbgrader = str(binder_env["venv"] / "bin" / "nbgrader")
+    ps = "ps1_finite_differences"
+    _run([nbgrader, "db", "assignment", "add", ps], cwd=course, env=binder_env["env"])
+    _run([nbgrader, "release_assignment", ps, "--force"], cwd=course, env=binder_env["env"])
+    student = tmp_path / "student"
+    student.mkdir()
+    exchange = f"--Exchange.root={course / 'exchange'}"
+    course_id = "--CourseDirectory.course_id=minigrad-kit"
+    _run([nbgrader, "fetch_assignment", ps, exchange, course_id], cwd=student, env=binder_env["env"])
+    assert (student / ps / f"{ps}.ipynb").is_file()
+    _run([nbgrader, "submit", ps, exchange, course_id], cwd=student, env=binder_env["env"])
+    _run([nbgrader, "collect", ps], cwd=course, env=binder_env["env"])
+    collected = list((course / "submitted").glob(f"*/{ps}/{ps}.ipynb"))
+    assert len(collected) == 1, collected
 
 
 def test_fresh_environment_figures_are_reasonable(binder_env):

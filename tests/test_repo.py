@@ -17,7 +17,7 @@ def test_readme_gives_exactly_two_setup_commands():
     commands = readme_commands()
     assert len(commands) == 2
     assert all("\n" not in c for c in commands)
-    assert "jupyter lab" in commands[0] and "requirements.txt" in commands[0]
+    assert commands[0].endswith(".venv/bin/python -m course_tools.lab") and "requirements.txt" in commands[0]
     assert "pytest" in commands[1] and "requirements-dev.txt" in commands[1]
 
 
@@ -49,3 +49,27 @@ def test_gitignore_keeps_grading_state_out():
     ignored = (ROOT / ".gitignore").read_text().split()
     for entry in ("gradebook.db", "submitted/", "autograded/", "feedback/", ".venv/"):
         assert entry in ignored
+
+
+def test_the_launcher_serves_the_kit_root_opens_lecture_1_and_allows_root_only_as_root():
+    from course_tools import lab
+
+    as_user = lab.command(["--no-browser"], euid=1000)
+    as_root = lab.command(["--no-browser"], euid=0)
+    assert "--allow-root" not in as_user and "--allow-root" in as_root
+    assert f"--ServerApp.root_dir={ROOT}" in as_user
+    assert "--LabApp.default_url=/lab/tree/lectures/01_chain_rule.ipynb" in as_user
+    assert (ROOT / lab.FIRST_LECTURE).is_file()
+    assert as_user[-1] == "--no-browser"
+    env = lab.environment({"JUPYTER_CONFIG_PATH": "/elsewhere"})
+    assert env["JUPYTER_CONFIG_PATH"].split(":") == [str(ROOT / "binder" / "jupyter_config"), "/elsewhere"]
+
+
+def test_the_nbgrader_config_puts_the_exchange_in_the_clone():
+    from traitlets.config import Config
+
+    namespace = {"get_config": Config, "__file__": str(ROOT / "nbgrader_config.py")}
+    exec(compile((ROOT / "nbgrader_config.py").read_text(), "nbgrader_config.py", "exec"), namespace)
+    root = pathlib.Path(namespace["c"].Exchange.root)
+    assert root == ROOT / "exchange" and root.is_dir()
+    assert "exchange/" in (ROOT / ".gitignore").read_text().split()
