@@ -110,6 +110,7 @@ WRONG_VJPS = [
      "switched off"),
     ("not written", "sigmoid", 0, lambda ans, x: (_ for _ in ()).throw(NotImplementedError()),
      "not written yet"),
+    ("derivative forgotten", "sigmoid", 0, lambda ans, x: (lambda g: g), "local derivative is forgotten"),
 ]
 
 

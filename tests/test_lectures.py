@@ -219,7 +219,6 @@ def test_the_rebinding_check_catches_a_cell_that_rebinds_what_an_earlier_one_rea
 
 
 _NOT_YET = {
-    "ps4_backprop_by_hand": "cell 13 rebinds W and v of cell 5, and cell 14 plots with them",
 }
 
 
