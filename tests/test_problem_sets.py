@@ -245,6 +245,20 @@ def test_every_test_cell_has_a_hidden_part_and_points():
             assert cu.hidden_blocks(cell.source), f"{ps}: {cu.grade_id(cell)} has no hidden tests"
 
 
+def test_every_test_cell_is_judged_by_the_grader_including_its_hidden_part():
+    """Each test cell's checks are in the form the host-side judge replays, and its hidden
+    part holds at least one of them, so no test cell is left to the kernel's word."""
+    from course_tools.grading.judge import expected_checks
+    for ps in cu.PROBLEM_SETS:
+        for cell in cu.read(cu.notebook_path(cu.REPO / "solutions", ps)).cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if not meta.get("grade") or meta.get("solution"):
+                continue
+            assert expected_checks(cell.source), f"{ps}: {meta['grade_id']} has no check"
+            hidden = "\n".join(cu.hidden_blocks(cell.source))
+            assert expected_checks(hidden), f"{ps}: {meta['grade_id']}'s hidden part has no check"
+
+
 @pytest.mark.parametrize("ps", cu.PROBLEM_SETS)
 def test_solutions_earn_full_marks(course, ps):
     entry = cu.scores(course, ps)["solution"]
