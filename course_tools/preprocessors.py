@@ -421,6 +421,13 @@ class GuardedExecute(Execute):
                 cell.outputs = kept + errors + [new_output("stream", name="stdout",
                                                            text=message + "\n")]
             else:
+                stopped = [o for o in errors if o.get("output_type") == "error"]
+                if stopped and "did not run in the notebook" in message:
+                    first = stopped[0]
+                    message += (f" The test stopped at {first.get('ename')}: "
+                                f"{str(first.get('evalue', ''))[:300]}")
+                    if first.get("ename") == "NotImplementedError":
+                        message += " (that function is not written yet)."
                 cell.outputs = kept + [new_output("error", ename="GradingFailure",
                                                   evalue=message,
                                                   traceback=[f"GradingFailure: {message}"])]
