@@ -254,10 +254,14 @@ def test_records_written_in_a_grade_cell_are_judged_on_the_host(tmp_path, monkey
     try:
         nb = nbformat.v4.new_notebook()
         write = ("import os, json\nopen(os.path.join(os.environ['MINIGRAD_GRADING_CHANNEL'], "
-                 "'r%d.json' % {n}), 'w').write(json.dumps({{'answer': {a}}}))\nraise AssertionError('kernel says no')")
-        nb.cells = [nbformat.v4.new_code_cell(write.format(n=0, a=1)),            # not graded
-                    nbformat.v4.new_code_cell(write.format(n=1, a=42)),
-                    nbformat.v4.new_code_cell(write.format(n=2, a=7))]
+                 "'r%d.json' % {n}), 'w').write(json.dumps({{'answer': {a}}}))\n{tail}")
+        nb.cells = [nbformat.v4.new_code_cell(write.format(n=0, a=1, tail="")),   # not graded
+                    # right answer, and the kernel claims partial credit: the verdict decides
+                    nbformat.v4.new_code_cell(write.format(n=1, a=42, tail="0.5")),
+                    # wrong answer, and the kernel hides its error: still a failure
+                    nbformat.v4.new_code_cell(write.format(n=2, a=7, tail="print('ok')")),
+                    # right answer, but a visible assert failed in the kernel: a failure
+                    nbformat.v4.new_code_cell(write.format(n=3, a=42, tail="raise AssertionError('visible')"))]
         for i, cell in enumerate(nb.cells[1:]):
             cell.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
                                          "grade_id": f"t{i}", "points": 1}
@@ -267,8 +271,11 @@ def test_records_written_in_a_grade_cell_are_judged_on_the_host(tmp_path, monkey
     finally:
         os.environ.pop("MINIGRAD_GRADING_CHANNEL", None)
         os.environ.pop("MINIGRAD_GRADING_SEED", None)
-    assert [o.output_type for o in nb.cells[1].outputs] == ["stream"]
-    assert nb.cells[1].outputs[0].text == "answer right\n"
-    assert nb.cells[2].outputs[0].ename == "GradingFailure"
-    assert nb.cells[2].outputs[0].evalue == "answer wrong"
+    from nbgrader.utils import determine_grade
+    assert [determine_grade(c)[0] for c in nb.cells[1:]] == [1.0, 0.0, 0.0]
+    assert [o.output_type for o in nb.cells[1].outputs] == ["stream", "stream"]
+    assert nb.cells[1].outputs[-1].text == "answer right\n"
+    assert nb.cells[2].outputs[-1].ename == "GradingFailure"
+    assert nb.cells[2].outputs[-1].evalue == "answer wrong"
+    assert [o.output_type for o in nb.cells[3].outputs] == ["error", "stream"]
     assert not os.path.exists(channel)
