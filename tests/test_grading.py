@@ -674,3 +674,9 @@ def test_classifiers_trained_on_the_notebooks_data_fail_every_run(hidden_seed):
         G.check_mlp_classifier(_train_mlp, seed=None)
         with pytest.raises(AssertionError, match="90%"):
             G.check_mlp_classifier(lambda X, t_: _train_mlp(X_rings, t), seed=None)
+
+
+@pytest.mark.parametrize("seed", [0, None])
+def test_g_times_the_output_as_sigmoids_vjp_is_named(seed):
+    with pytest.raises(G.GradingError, match=r"g times the output \(g \* ans\)"):
+        G.check_vjp_maker("sigmoid", lambda ans, x: (lambda g: g * ans), seed=seed)
