@@ -362,16 +362,9 @@ def test_backprop_by_hand_checks():
                                                        *(len(t) * g for g in _loss_and_grads(W, v, X, t)[1:])),
                                    seed=0)
 
-    def train(X, t, steps=2000, lr=2.0):
-        rng = np.random.default_rng(0)
-        W, v = rng.standard_normal((16, 3)), rng.standard_normal(16)
-        for _ in range(steps):
-            _, dW, dv = _loss_and_grads(W, v, X, t)
-            W, v = W - lr * dW, v - lr * dv
-        return W, v
-    G.check_mlp_classifier(train, seed=None)
+    G.check_mlp_classifier(_train_mlp, seed=None)
     with pytest.raises(AssertionError, match="90%"):
-        G.check_mlp_classifier(lambda X, t: train(X, t, steps=0), seed=0)
+        G.check_mlp_classifier(lambda X, t: _train_mlp(X, t, steps=0), seed=0)
 
 
 def test_every_function_the_refusal_switches_off_exists():

@@ -867,6 +867,16 @@ def _only(primitive, args, argnum, kwargs):
     return f
 
 
+def _through_registered(where, through_minigrad, registration, hint=""):
+    """What minigrad computes through a student's registered rule, as an array; an error
+    it raises is explained, with the registration the student should check."""
+    try:
+        return _as_array(_student_value(through_minigrad), where)
+    except _channel.StudentRaised as exc:
+        raise GradingError(f"{where} raised {exc.type_name}: {exc.text.rstrip('.')}. Did you "
+                           f"run the cell with {registration}?{hint}") from None
+
+
 def check_registered_vjp(primitive, op_name, argnum=0, seed=0):
     """The maker registered with mg.defvjp for argument `argnum` of `primitive`: minigrad's
     vjp through it matches the maths (only that argument is traced, so a wrong rule for
@@ -885,14 +895,10 @@ def check_registered_vjp(primitive, op_name, argnum=0, seed=0):
             _, f_vjp = mg.vjp(_only(primitive, [_copy(a) for a in args], argnum, kwargs),
                               _copy(args[argnum]))
             return f_vjp(_copy(g))[0]
-        try:
-            got = _as_array(_student_value(through_minigrad), where)
-        except _channel.StudentRaised as exc:
-            raise GradingError(f"{where} raised {exc.type_name}: "
-                               f"{exc.text.rstrip('.')}. Did you run the cell with "
-                               f"mg.defvjp({op.name}, ...)? If the message is about the "
-                               f"output's shape, check that the forward pass of {op.name} "
-                               f"returns the shape numpy would (axis, keepdims).") from None
+        got = _through_registered(where, through_minigrad, f"mg.defvjp({op.name}, ...)",
+                                  f" If the message is about the output's shape, check that "
+                                  f"the forward pass of {op.name} returns the shape numpy "
+                                  f"would (axis, keepdims).")
         expected = _numeric_vjp(op.forward, args, kwargs, argnum, g)
         if got.shape != expected.shape or not _close(got, expected, 1e-5):
             raise GradingError(
@@ -916,12 +922,7 @@ def check_registered_jvp(primitive, op_name, argnum=0, seed=0):
         def through_minigrad(args=args, t=t):
             return mg.jvp(_only(primitive, [_copy(a) for a in args], argnum, kwargs),
                           (_copy(args[argnum]),), (_copy(t),))[1]
-        try:
-            got = _as_array(_student_value(through_minigrad), where)
-        except _channel.StudentRaised as exc:
-            raise GradingError(f"{where} raised {exc.type_name}: "
-                               f"{exc.text.rstrip('.')}. Did you run the cell with "
-                               f"mg.defjvp({op.name}, ...)?") from None
+        got = _through_registered(where, through_minigrad, f"mg.defjvp({op.name}, ...)")
         expected = _directional(op.forward, args, kwargs, argnum, t)
         if got.shape != expected.shape or not _close(got, expected, 1e-5):
             raise GradingError(
