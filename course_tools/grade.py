@@ -13,10 +13,12 @@ of every student's score ends the run. See docs/grading_a_class.md.
 """
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -77,9 +79,26 @@ def parse_args(argv):
     p.add_argument("--no-report", action="store_true",
                    help="do not print and write the class report after the batch")
     p.add_argument("--json", metavar="FILE", help="also write the summary to FILE as JSON")
+    p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="grade N submissions at once, each in its own process and sandbox "
+                        "(default: the number of cores, here %(default)s)")
+    p.add_argument("--force", action="store_true",
+                   help="grade again the submissions the gradebook already holds grades for "
+                        "(default: grade only the missing ones)")
+    p.add_argument("--submission-timeout", type=float, default=600, metavar="SECONDS",
+                   help="seconds one whole submission may take; it is then stopped and "
+                        "scores 0 (default: 600)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="print nbgrader's own log for every submission")
-    return p.parse_args(argv)
+    # A grading process started by the command itself (course_tools.workers).
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--worker-db", help=argparse.SUPPRESS)
+    p.add_argument("--worker-fds", help=argparse.SUPPRESS)
+    p.add_argument("--worker-slot", type=int, default=0, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.jobs < 1:
+        p.error("--jobs must be at least 1")
+    return args
 
 
 # ------------------------------------------------------------------------------ reading
@@ -365,6 +384,14 @@ class Grader:
             if stale.exists():
                 stale.unlink()
 
+    def remove_graded(self, student, notebooks):
+        """Delete this student's graded notebooks (a submission that could not be graded)."""
+        for name in notebooks:
+            stale = (self.root / self.api.coursedir.autograded_directory / student
+                     / self.assignment / f"{name}.ipynb")
+            if stale.exists():
+                stale.unlink()
+
     def score(self, student):
         with self.gradebook() as gb:
             submission = gb.find_submission(self.assignment, student)
@@ -419,13 +446,207 @@ def grade_student(grader, student, notebooks, args):
     return score, max_score, reasons, "\n".join(logs)
 
 
+# ------------------------------------------------------------------------------ the batch
+
 def print_table(rows, out):
     width = max([len("student")] + [len(r["student"]) for r in rows])
     out.write(f"\n{'student':<{width}}  {'score':>7}  {'max':>6}  note\n")
     out.write(f"{'-' * width}  {'-' * 7}  {'-' * 6}  {'-' * 30}\n")
     for r in rows:
-        note = "; ".join(r["reasons"]) if r["reasons"] else "ok"
+        note = r.get("note") or ("; ".join(r["reasons"]) if r["reasons"] else "ok")
         out.write(f"{r['student']:<{width}}  {r['score']:>7.2f}  {r['max_score']:>6.2f}  {note}\n")
+
+
+def _duration(seconds):
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+class Progress:
+    """The progress line on stderr: submissions done / total, rate per minute, time left.
+
+    On a terminal it is one line redrawn in place; in a log, one line per submission.
+    """
+
+    def __init__(self, total, stream=sys.stderr):
+        self.total, self.stream, self.start = total, stream, time.monotonic()
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.shown = False
+
+    def clear(self):
+        if self.tty and self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self.shown = False
+
+    def update(self, done):
+        elapsed = max(time.monotonic() - self.start, 1e-9)
+        rate = done / elapsed
+        text = f"progress: {done}/{self.total} graded, {rate * 60:.1f} per minute, "
+        text += (f"about {_duration((self.total - done) / rate)} left" if done < self.total
+                 else f"all done in {_duration(elapsed)}")
+        self.stream.write(("\r" + text + "\033[K") if self.tty else text + "\n")
+        self.stream.flush()
+        self.shown = self.tty
+        if self.tty and done == self.total:
+            self.stream.write("\n")
+            self.shown = False
+
+
+@contextlib.contextmanager
+def interrupts_held():
+    """Ctrl-C (or SIGTERM) during the block takes effect when it ends, not in the middle."""
+    held = []
+    previous = {sig: signal.signal(sig, lambda number, frame: held.append(number))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if held:
+            raise KeyboardInterrupt
+
+
+def _terminate(number, frame):
+    raise KeyboardInterrupt
+
+
+def worker_command(root, args):
+    """The command line of one grading process, with this run's grading settings."""
+    command = [sys.executable, "-m", "course_tools.grade", args.assignment, "--root", str(root),
+               "--max-output", str(args.max_output),
+               "--max-notebook-size", str(args.max_notebook_size)]
+    if args.timeout is not None:
+        command += ["--timeout", str(args.timeout)]
+    for path in args.config:
+        command += ["--config", path]
+    if args.no_guard:
+        command.append("--no-guard")
+    if args.verbose:
+        command.append("--verbose")
+    return command + ["--worker"]
+
+
+def worker_main(root, args):
+    """One grading process: grade the students the parent sends, into a scratch gradebook.
+
+    Reads one JSON job per line from the parent's pipe, answers one JSON line per job on the
+    other, and never opens the course's gradebook.
+    """
+    from .gradebooks import set_extension, submission_record
+
+    jobs_fd, results_fd = (int(fd) for fd in args.worker_fds.split(","))
+    args.db_url = args.worker_db
+    config = load_config(root, args.config, args)
+    if os.geteuid() == 0 and args.worker_slot:
+        # The sandbox's process limit counts every process of its uid: one uid per slot, so
+        # that a fork bomb in one submission cannot starve the one graded beside it.
+        base = config.SandboxKernelManager.get("sandbox_uid", 65534)
+        config.SandboxKernelManager.sandbox_uid = base - args.worker_slot
+    grader = Grader(root, config, args.assignment)
+    notebooks = grader.ensure_assignment()
+    results = os.fdopen(results_fd, "w", encoding="utf-8")
+
+    def say(message):
+        results.write(json.dumps(message) + "\n")
+        results.flush()
+
+    say({"ready": os.getpid()})
+    with os.fdopen(jobs_fd, encoding="utf-8") as jobs:
+        for line in jobs:
+            student = json.loads(line)["student"]
+            extension = json.loads(line).get("extension")
+            begin = time.monotonic()
+            try:
+                if extension:
+                    with grader.gradebook() as gb:
+                        set_extension(gb, args.assignment, student, extension)
+                score, max_score, reasons, log = grade_student(grader, student, notebooks, args)
+                with grader.gradebook() as gb:
+                    record = submission_record(gb, args.assignment, student)
+                result = {"score": score, "max_score": max_score, "reasons": reasons,
+                          "record": record, "log": log if args.verbose else ""}
+            except Exception as exc:  # one submission's failure is reported, not the batch's
+                LOG.exception("grading %s failed", student)
+                result = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+            result.update(student=student, seconds=time.monotonic() - begin)
+            say({"result": result})
+    return 0
+
+
+def grade_batch(root, grader, notebooks, students, args):
+    """Grade ``students`` on ``args.jobs`` worker processes; the rows of the summary.
+
+    The parent is the only writer to the course's gradebook: each finished submission is
+    copied into it whole (:func:`course_tools.gradebooks.store_submission`), with Ctrl-C
+    held off while it is written.
+    """
+    import itertools
+    import shutil
+
+    from .gradebooks import extension_seconds, make_scratch, store_submission, zero_record
+    from .workers import Pool, Worker
+
+    scratch = Path(tempfile.mkdtemp(prefix="minigrad-grade-"))
+    rows, progress = {}, Progress(len(students))
+    width = len(str(len(students)))
+    try:
+        template = scratch / "assignment.db"
+        make_scratch(grader.db_url, grader.api.coursedir.course_id, args.assignment, template)
+        command, generation = worker_command(root, args), itertools.count()
+
+        def spawn(slot):
+            path = scratch / f"worker{slot}-{next(generation)}.db"
+            shutil.copy(template, path)
+            return Worker(slot, command + ["--worker-db", f"sqlite:///{path}"], cwd=str(root),
+                          env=dict(os.environ))
+
+        def done(job, result, failure, seconds):
+            student = job["student"]
+            if failure is None and result.get("error"):
+                failure = f"the grader failed on it ({result['error']})"
+            with interrupts_held(), grader.gradebook() as gb:
+                if failure is None:
+                    store_submission(gb, args.assignment, student, result["record"])
+                    reasons, seconds = result["reasons"], result["seconds"]
+                else:
+                    store_submission(gb, args.assignment, student, zero_record(gb, args.assignment))
+                    grader.remove_graded(student, notebooks)
+                    reasons = [f"{failure}; scored 0"]
+            score, max_score = grader.score(student)
+            rows[student] = {"student": student, "score": score, "max_score": max_score,
+                             "flagged": bool(reasons), "reasons": reasons,
+                             "seconds": round(seconds, 2)}
+            progress.clear()
+            print(f"[{len(rows):>{width}}/{len(students)}] {student}: "
+                  f"{score:g} / {max_score:g} ({seconds:.1f} s)", flush=True)
+            if reasons:
+                LOG.warning("%s: %s", student, "; ".join(reasons))
+            if args.verbose and result and result.get("log"):
+                sys.stderr.write(result["log"])
+            progress.update(len(rows))
+
+        with grader.gradebook() as gb:
+            jobs = [{"student": s, "extension": extension_seconds(gb, args.assignment, s)}
+                    for s in students]
+        pool = Pool(spawn, min(args.jobs, len(students)), args.submission_timeout,
+                    echo=sys.stderr if args.verbose else None)
+        pool.run(jobs, done)
+    except KeyboardInterrupt:
+        progress.clear()
+        raise Interrupted(len(rows))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return [rows[s] for s in students]
+
+
+class Interrupted(Exception):
+    """The batch was interrupted; ``args[0]`` submissions were graded and stored."""
 
 
 def main(argv=None):
@@ -444,7 +665,11 @@ def main(argv=None):
     # nbgrader runs `alembic` from PATH when it creates a gradebook: use the one installed
     # beside this Python, so the command works without activating the environment.
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    if args.worker:
+        return worker_main(root, args)
+    signal.signal(signal.SIGTERM, _terminate)
 
+    from .gradebooks import autograded_students
     config = load_config(root, args.config, args)
     grader = Grader(root, config, args.assignment)
     notebooks = grader.ensure_assignment()
@@ -452,24 +677,31 @@ def main(argv=None):
     if not students:
         raise SystemExit(f"no submissions of {args.assignment} in "
                          f"{root / grader.api.coursedir.submitted_directory}")
+    with grader.gradebook() as gb:
+        before = set() if args.force else autograded_students(gb, args.assignment)
+    todo = [s for s in students if s not in before]
+    kept = [s for s in students if s in before]
     from .preprocessors import GuardedExecute
     timeout = GuardedExecute(config=config).timeout
-    print(f"Grading {args.assignment}: {len(students)} submissions, {timeout} s per cell, "
-          f"{args.max_output} characters of output kept per cell", flush=True)
+    jobs = min(args.jobs, len(todo)) or 1
+    print(f"Grading {args.assignment}: {len(todo)} submissions, {jobs} at a time, {timeout} s "
+          f"per cell, {args.max_output} characters of output kept per cell", flush=True)
+    if kept:
+        print(f"{len(kept)} submission{'' if len(kept) == 1 else 's'} already graded in the "
+              f"gradebook, kept as they are (--force grades them again): {_some(kept, 10)}",
+              flush=True)
 
-    rows, started = [], time.monotonic()
-    for number, student in enumerate(students, 1):
-        begin = time.monotonic()
-        score, max_score, reasons, log = grade_student(grader, student, notebooks, args)
-        seconds = time.monotonic() - begin
-        rows.append({"student": student, "score": score, "max_score": max_score,
-                     "flagged": bool(reasons), "reasons": reasons, "seconds": round(seconds, 2)})
-        print(f"[{number:>{len(str(len(students)))}}/{len(students)}] {student}: "
-              f"{score:g} / {max_score:g} ({seconds:.1f} s)", flush=True)
-        if reasons:
-            LOG.warning("%s: %s", student, "; ".join(reasons))
-        if args.verbose and log:
-            sys.stderr.write(log)
+    started = time.monotonic()
+    try:
+        rows = grade_batch(root, grader, notebooks, todo, args) if todo else []
+    except Interrupted as stop:
+        print(f"\nInterrupted: {stop.args[0]} of {len(todo)} submissions were graded and are in "
+              f"the gradebook; the others were not written. Run the same command again to "
+              f"grade the rest.", file=sys.stderr, flush=True)
+        return 130
+    except KeyboardInterrupt:
+        print("\nInterrupted before any submission was graded.", file=sys.stderr, flush=True)
+        return 130
     total = time.monotonic() - started
 
     # Read every score back from the gradebook once the whole batch is done, so that the
@@ -482,10 +714,19 @@ def main(argv=None):
             r["reasons"].append("score changed in the gradebook after grading (needs review)")
             r["flagged"] = True
         r["score"], r["max_score"] = stored
-    print_table(rows, sys.stdout)
+    graded = {r["student"]: r for r in rows}
+    for student in kept:
+        score, max_score = grader.score(student)
+        graded[student] = {"student": student, "score": score, "max_score": max_score,
+                           "flagged": False, "reasons": [], "seconds": None, "kept": True,
+                           "note": "graded before; kept (--force grades it again)"}
+    table = [graded[s] for s in students]
+    print_table(table, sys.stdout)
     flagged = sum(r["flagged"] for r in rows)
-    print(f"\n{len(rows)} submission{'' if len(rows) == 1 else 's'} graded in {total:.0f} s; {flagged} flagged. "
-          f"Scores are in {grader.db_url}.")
+    print(f"\n{len(rows)} submission{'' if len(rows) == 1 else 's'} graded in {total:.0f} s; "
+          f"{flagged} flagged."
+          + (f" {len(kept)} graded before were kept." if kept else "")
+          + f" Scores are in {grader.db_url}.")
     if not args.no_report:
         from .report import collect, render
         try:
@@ -497,8 +738,8 @@ def main(argv=None):
             LOG.warning("class report not written: %s", exc)
     if json_path:
         json_path.write_text(json.dumps(
-            {"assignment": args.assignment, "seconds": round(total, 2), "students": rows},
-            indent=2))
+            {"assignment": args.assignment, "seconds": round(total, 2), "jobs": jobs,
+             "students": table}, indent=2))
     return 0
 
 

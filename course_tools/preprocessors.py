@@ -225,7 +225,9 @@ class GradingChannel(NbGraderPreprocessor):
         for key in ("MINIGRAD_GRADING_CHANNEL", "MINIGRAD_GRADING_SEED"):
             os.environ.pop(key, None)
         if self.enabled and judge_installed():
-            start_channel(resources)
+            # The channel belongs to the uid the sandboxed kernel runs as, which the grading
+            # command sets per parallel slot.
+            start_channel(resources, self.config.SandboxKernelManager.get("sandbox_uid", 65534))
         return nb, resources
 
 
