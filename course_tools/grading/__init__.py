@@ -368,6 +368,10 @@ def _call_student(what, fn, *args, refuse=("rev", "fwd"), extra=(), numerical=Tr
                     "by a sum in your own code), put it back where it was "
                     "(np.expand_dims(g, axis), or keepdims=True) before combining the result "
                     "with an array that still has that axis.")
+        elif raised.type_name == "RecursionError":
+            hint = (" The code recursed deeper than Python allows (a few thousand nested "
+                    "calls): on a long chain, write the search as a loop with a stack of your "
+                    "own (a list you append to and pop from).")
         elif "NoneType" in text and "integer" in text:
             hint = (" Was it axis=None? Then every axis was reduced: the output and g are "
                     "single numbers that broadcast as they are, and np.expand_dims(g, None) "
@@ -1501,6 +1505,15 @@ def audit_source(text):
     """Names in a student's code that could be used to tamper with grading, for a human to read."""
     return [name for name in _SUSPICIOUS if name in text]
 
+
+# Problem set 5's checks (the engine itself) live in their own module.
+from .engine import (  # noqa: E402
+    check_backward, check_checkpointed_vjp, check_dual, check_grad, check_topological_order,
+    check_topological_order_deep,
+)
+from . import engine as _engine  # noqa: E402
+
+__all__ += _engine.__all__
 
 # ---------------------------------------------------------------------------------------
 # Under grading: every check records in the kernel and is replayed by the judge
