@@ -650,7 +650,9 @@ def _explain_values(what, got, expected, transposable=True):
         if _close(got, -expected, 1e-5):
             return f"{what} has the wrong sign: it is minus the right value."
         c = _dot(got, expected) / ee
-        if _close(got, c * expected, 1e-5) and abs(c) > 1e-12 and abs(c - 1) > 1e-3:
+        # one number is always some multiple of another: say so only when it tells something
+        telling = got.size > 1 or any(abs(k - round(k)) < 1e-6 for k in (c, 1 / c) if abs(c) > 1e-12)
+        if telling and _close(got, c * expected, 1e-5) and abs(c) > 1e-12 and abs(c - 1) > 1e-3:
             return (f"{what} is off by a constant factor: it is about {c:.4g} times the "
                     f"right value. Look for a missing or extra factor (a 2, a 1/n, ...).")
     if (transposable and got.ndim == 2 and got.shape[0] == got.shape[1] and got.shape[0] > 1

@@ -833,7 +833,9 @@ def check_grad(grad, seed=None):
                 if _norm(expected) == 0.0:
                     hint = (" f does not use this argument, so its gradient is zeros: an input "
                             "that backward never reached gets np.zeros_like(its value).")
-                raise GradingError(_explain_values(what, arr, expected) + hint)
+                raise GradingError(_explain_values(what, arr, expected) + hint + (
+                    " grad runs your backward and topological_order: if their tests fail, "
+                    "fix them first."))
 
 
 # ------------------------------------------------------------------------------ dual numbers
