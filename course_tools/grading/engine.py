@@ -41,7 +41,7 @@ import weakref as _weakref  # noqa: E402
 
 import numpy as _np  # noqa: E402
 
-from . import (  # noqa: E402
+from ._core import (  # noqa: E402
     _ATOL, _RTOL, GradingError, _Rng, _all_finite, _as_array, _call_student, _close,
     _copy, _explain_values, _floats, _norm, _seed, _shape_str,
 )
@@ -614,7 +614,7 @@ class _Deep:
 
     def label(self, i):
         parents = self.steps[i][1]
-        return f"n{i}" + (f" = f(" + ", ".join(f"n{p}" for p in parents) + ")" if parents else
+        return f"n{i}" + (" = f(" + ", ".join(f"n{p}" for p in parents) + ")" if parents else
                           " (input)")
 
     def depends(self):
