@@ -30,6 +30,7 @@ The grading command loads this file with ``runpy.run_path`` and calls :func:`ins
 not imported as part of ``course_tools`` (the kernel may not have the repository on its path).
 """
 
+import builtins
 import importlib
 import sys
 import types
@@ -79,6 +80,8 @@ class _Snapshot:
         for attr, value in vars(grading).items():
             label = f"{name}.{attr}"
             if isinstance(value, dict):
+                if attr == "__builtins__" and value is vars(builtins):
+                    continue   # a module without a private copy: the builtins module is watched
                 self.tables.append((label, value, dict(value)))
                 for key, item in value.items():
                     if _is_grading(getattr(type(item), "__module__", None)) and hasattr(item, "__dict__"):

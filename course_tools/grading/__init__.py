@@ -73,7 +73,13 @@ process can. Such a cell has to name this module, ``sys.modules``, ``builtins`` 
 """
 
 
-from . import channel as _channel
+import builtins as _builtins_module
+
+# A private copy of the builtins, as in every module of the package: names this package
+# resolves at run time do not go through the builtins module a student cell can change.
+__builtins__ = dict(vars(_builtins_module))
+
+from . import channel as _channel  # noqa: E402
 from .channel import GradingError  # noqa: F401 (the checks raise it; tests catch it as G.GradingError)
 
 # The modules, one idea each. Their names (private helpers too) are re-exported here, so
