@@ -156,14 +156,30 @@ def _differentiation_in_rules(source):
         elif isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(
                 node.func, "id", None)) in ("defvjp", "defjvp"):
             rules += [a for a in node.args[1:] if isinstance(a, ast.Lambda)]
+    # Which names mean minigrad here: the problem sets' own `mg`, and whatever the cell
+    # imports from it. A local function that happens to be called vjp (a layer's VJP in
+    # problem set 5) is not minigrad's.
+    modules, functions = {"mg", "minigrad"}, set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules |= {a.asname or a.name.split(".")[0] for a in node.names
+                        if a.name.split(".")[0] == "minigrad"}
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "minigrad":
+            functions |= {a.asname or a.name for a in node.names if a.name in DIFFERENTIATION}
+            modules |= {a.asname or a.name for a in node.names if a.name not in DIFFERENTIATION}
     for node in rules:
-        if True:
-            for inner in ast.walk(node):
-                if isinstance(inner, ast.Call):
-                    f = inner.func
-                    name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", None)
-                    if name in DIFFERENTIATION:
-                        found.append((f"minigrad's {name}() inside a rule", inner.lineno))
+        for inner in ast.walk(node):
+            if not isinstance(inner, ast.Call):
+                continue
+            f = inner.func
+            if isinstance(f, ast.Attribute) and f.attr in DIFFERENTIATION:
+                base = f.value
+                while isinstance(base, ast.Attribute):
+                    base = base.value
+                if isinstance(base, ast.Name) and base.id in modules:
+                    found.append((f"minigrad's {f.attr}() inside a rule", inner.lineno))
+            elif isinstance(f, ast.Name) and f.id in functions:
+                found.append((f"minigrad's {f.id}() inside a rule", inner.lineno))
     return list(dict.fromkeys(found))
 
 

@@ -30,6 +30,7 @@ The grading command loads this file with ``runpy.run_path`` and calls :func:`ins
 not imported as part of ``course_tools`` (the kernel may not have the repository on its path).
 """
 
+import builtins
 import importlib
 import sys
 import types
@@ -39,6 +40,12 @@ MARKER = "GRADING GUARD:"
 # Modules whose bindings are watched, besides every minigrad module loaded at start.
 _PLAIN_MODULES = ("builtins", "math", "numpy", "numpy.testing", "numpy.linalg", "numpy.random")
 _GRADING = "course_tools.grading"
+
+
+def _is_grading(name):
+    """The grading package or one of its modules (_core, ops, rules, ..., engine)."""
+    return isinstance(name, str) and (name == _GRADING or name.startswith(_GRADING + "."))
+
 # Builtins that IPython and ipykernel themselves swap around each cell.
 _MANAGED_BUILTINS = {"exit", "quit", "get_ipython", "input", "_", "__", "___"}
 
@@ -64,20 +71,22 @@ class _Snapshot:
                 if isinstance(value, types.FunctionType):
                     self.code[value] = (f"{name}.{attr}", value.__code__, value.__defaults__,
                                         value.__kwdefaults__)
-        grading = modules.get(_GRADING)
-        if grading is not None:
-            self._snapshot_grading(grading)
+        for name, module in modules.items():
+            if _is_grading(name):
+                self._snapshot_grading(name, module)
 
-    def _snapshot_grading(self, grading):
-        """The grading module's tables (OPS) and the objects and classes in them."""
+    def _snapshot_grading(self, name, grading):
+        """A grading module's tables (OPS) and the objects and classes in them."""
         for attr, value in vars(grading).items():
-            label = f"{_GRADING}.{attr}"
+            label = f"{name}.{attr}"
             if isinstance(value, dict):
+                if attr == "__builtins__" and value is vars(builtins):
+                    continue   # a module without a private copy: the builtins module is watched
                 self.tables.append((label, value, dict(value)))
                 for key, item in value.items():
-                    if getattr(type(item), "__module__", None) == _GRADING and hasattr(item, "__dict__"):
+                    if _is_grading(getattr(type(item), "__module__", None)) and hasattr(item, "__dict__"):
                         self.objects.append((f"{label}[{key!r}]", item, dict(vars(item))))
-            elif isinstance(value, type) and value.__module__ == _GRADING:
+            elif isinstance(value, type) and _is_grading(value.__module__):
                 self.classes.append((label, value, dict(vars(value))))
 
     def restore(self):
@@ -133,7 +142,8 @@ def _load_modules():
         except Exception:  # noqa: BLE001 - a course without minigrad still gets the rest
             pass
     for name, module in list(sys.modules.items()):
-        if (name == "minigrad" or name.startswith("minigrad.")) and isinstance(module, types.ModuleType):
+        if (name == "minigrad" or name.startswith("minigrad.") or _is_grading(name)) and \
+                isinstance(module, types.ModuleType):
             modules[name] = module
     return modules
 
@@ -148,7 +158,7 @@ def install(shell=None):
     if grading is not None:
         # The module and what it defines (not the modules and functions it imported).
         grading_values = {id(v): v for v in vars(grading).values()
-                          if _watchable(v) and getattr(v, "__module__", None) == _GRADING}
+                          if _watchable(v) and _is_grading(getattr(v, "__module__", None))}
         grading_values[id(grading)] = grading
     protected = {}        # notebook names bound to the grading module or its functions
     stderr = sys.stderr   # the cell's stderr as it is now, before any cell can replace it

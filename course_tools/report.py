@@ -27,6 +27,13 @@ REASONS = [
     ("constant factor", r"constant factor"),
     ("sign", r"\bsign\b.*minus the right value|wrong sign"),
     ("unstable/NaN", r"\bNaN\b|\binf\b|overflow|unstable"),
+    # problem set 5: the engine
+    ("recursion", r"recursed deeper|recursion limit|RecursionError"),
+    ("visits nodes twice", r"appears twice|visiting each node once|visited twice"),
+    ("order", r"comes before its parent|output comes first"),
+    ("fan-out not added", r"only the share|missing the share"),
+    ("memory (checkpointing)", r"alive at once|the layers ran"),
+    ("reflected operator", r"reflected method"),
 ]
 COLUMNS = ["passed"] + [name for name, _ in REASONS] + ["other"]
 
@@ -102,11 +109,13 @@ def render(table, assignment, out_dir):
         w.writerow(["test cell"] + COLUMNS)
         for name, row in table.items():
             w.writerow([name] + [row[c] for c in COLUMNS])
+    # The printed table and the page show the reasons that occur (the CSV has them all).
+    shown = ["passed"] + [c for c in COLUMNS[1:-1] if any(r[c] for r in table.values())] + ["other"]
     width = max([len("test cell")] + [len(n) for n in table])
-    heads = [c if len(c) < 12 else c[:11] for c in COLUMNS]
+    heads = [c if len(c) < 12 else c[:11] for c in shown]
     lines = [f"{'test cell':<{width}}  " + "  ".join(f"{h:>11}" for h in heads)]
     for name, row in table.items():
-        lines.append(f"{name:<{width}}  " + "  ".join(f"{row[c]:>11}" for c in COLUMNS))
+        lines.append(f"{name:<{width}}  " + "  ".join(f"{row[c]:>11}" for c in shown))
     text = "\n".join(lines)
 
     import matplotlib
@@ -131,12 +140,12 @@ def render(table, assignment, out_dir):
     plt.close(fig)
 
     rows = "".join("<tr><th>" + html.escape(n) + "</th>" + "".join(
-        f"<td>{table[n][c]}</td>" for c in COLUMNS) + "</tr>" for n in names)
+        f"<td>{table[n][c]}</td>" for c in shown) + "</tr>" for n in names)
     Path(f"{stem}.html").write_text(
         f"<!doctype html><meta charset='utf-8'><title>{html.escape(assignment)} class report"
         f"</title><h1>{html.escape(assignment)}: what the class got wrong</h1>"
         f"<table border='1' cellpadding='4'><tr><th>test cell</th>"
-        + "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS) + f"</tr>{rows}</table>"
+        + "".join(f"<th>{html.escape(c)}</th>" for c in shown) + f"</tr>{rows}</table>"
         f"<p><img src='{stem.name}.png' alt='bar chart of the table'></p>", encoding="utf-8")
     return text
 

@@ -104,9 +104,12 @@ class LabServer:
         (config / "labconfig" / "page_config.json").write_text(json.dumps({
             "disabledExtensions": {name: True for name in INSTRUCTOR_LAB_PLUGINS},
         }))
-        (config / "jupyter_server_config.json").write_text(json.dumps({
-            "ServerApp": {"jpserver_extensions": {n: False for n in INSTRUCTOR_SERVER_EXTENSIONS}},
-        }))
+        # The student set-up's server config (binder/jupyter_config), instructor tools off.
+        server = json.loads((self.root / "binder" / "jupyter_config" /
+                             "jupyter_server_config.json").read_text())
+        server["ServerApp"]["jpserver_extensions"].update(
+            {n: False for n in INSTRUCTOR_SERVER_EXTENSIONS})
+        (config / "jupyter_server_config.json").write_text(json.dumps(server))
         # No news or update popups (binder/postBuild sets the same through overrides.json),
         # and every cell kept in the page, so the tests can see all of a notebook's outputs.
         notification = settings / "@jupyterlab" / "apputils-extension"

@@ -15,7 +15,8 @@ from pathlib import Path
 import nbformat
 
 REPO = Path(__file__).resolve().parents[1]
-PROBLEM_SETS = ("ps1_finite_differences", "ps2_vjp_rules", "ps3_jvp_rules", "ps4_backprop_by_hand")
+PROBLEM_SETS = ("ps1_finite_differences", "ps2_vjp_rules", "ps3_jvp_rules", "ps4_backprop_by_hand",
+                "ps5_autodiff_engine")
 
 
 def make_course(dest):

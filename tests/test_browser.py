@@ -223,4 +223,27 @@ def test_validate_button_reports_on_an_untouched_problem_set(page, lab, notebook
     # Nothing is filled in yet, so the tests in the notebook must fail.
     assert "validation-failed" in message.get_attribute("class"), text
     assert "failed" in text, text
+    # The summary comes first: the count, then each failing test by name with its reason.
+    tests = [c["metadata"]["nbgrader"]["grade_id"] for c in _stored(notebook)["cells"]
+             if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+             and not c["metadata"]["nbgrader"].get("solution")]
+    assert text.lstrip().startswith(f"Summary: 0 of {len(tests)} tests pass"), text[:500]
+    for name in tests:
+        assert f"{name} (" in text, (name, text[:2000])
+    assert text.count("not written yet") >= len(tests), text[:2000]
+    assert text.count("The following cell failed:") == len(tests), text[:2000]
+    # Short: each failing test is its code and one line, not the grader's traceback.
+    assert "course_tools/grading" not in text and len(text) < 1500 * len(tests), len(text)
     _screenshot(page, "validate_dialog.png")
+
+
+@pytest.mark.timeout(VALIDATE_SECONDS + 60)
+def test_validate_on_a_lecture_says_it_has_no_tests(page, lab):
+    _require(page)
+    bu.open_notebook(page, lab, LECTURES[0])
+    page.click(".jp-NotebookPanel:not(.lm-mod-hidden) .validate-button")
+    dialog = page.locator(".jp-Dialog", has_text="Validation Results")
+    dialog.wait_for(timeout=VALIDATE_SECONDS * 1000)
+    text = dialog.locator("#validation-message").inner_text()
+    assert "has no graded tests" in text, text
+    assert "Success" not in text and "The following cell failed" not in text, text

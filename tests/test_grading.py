@@ -673,3 +673,27 @@ def test_classifiers_trained_on_the_notebooks_data_fail_every_run(hidden_seed):
 def test_g_times_the_output_as_sigmoids_vjp_is_named(seed):
     with pytest.raises(G.GradingError, match=r"g times the output \(g \* ans\)"):
         G.check_vjp_maker("sigmoid", lambda ans, x: (lambda g: g * ans), seed=seed)
+
+
+def test_a_failing_check_shows_the_student_the_line_and_the_message_not_the_graders_frames():
+    """In a notebook, a GradingError is shown as the test cell's line and the message."""
+    import nbclient
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[
+        new_code_cell("import course_tools.grading as G"),
+        new_code_cell("def sigmoid_vjp(ans, x):\n    return lambda g: g * ans\n\n"
+                      "G.check_vjp_maker('sigmoid', sigmoid_vjp, seed=0)")])
+    nbclient.NotebookClient(nb, timeout=120, allow_errors=True).execute()
+    (error,) = [o for o in nb.cells[1].outputs if o.output_type == "error"]
+    assert error.ename == "GradingError" and "g * ans" in error.evalue
+    text = "\n".join(error.traceback)
+    assert len(error.traceback) == 2, text
+    assert "line 4" in text and "G.check_vjp_maker('sigmoid', sigmoid_vjp, seed=0)" in text
+    assert "course_tools" not in text and "Traceback" not in text and ".py" not in text
+    # any other exception keeps IPython's full traceback
+    nb2 = new_notebook(cells=[new_code_cell("def f():\n    raise ValueError('mine')\nf()")])
+    nbclient.NotebookClient(nb2, timeout=60, allow_errors=True).execute()
+    assert len(nb2.cells[0].outputs[0].traceback) > 2
+    nbformat.validate(nb)

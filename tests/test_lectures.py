@@ -34,6 +34,13 @@ def test_lecture_runs_headless(path):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert not errors
+    # An exercise left as it is: its self-check says so, it does not report a wrong answer
+    # (lecture 6's exercise starts from a deliberately wrong rule, and says "not yet").
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.startswith("# Self-check"):
+            said = "".join(o.get("text", "") for o in cell.outputs)
+            assert "Not done yet" in said or said.startswith("<v, Ju> vs") and "not yet" in said, \
+                f"{path.stem}: an untouched self-check says {said!r}"
     print(f"{path.stem}: {TIMES[path.stem]:.1f} s")
 
 

@@ -160,6 +160,56 @@ SUBMISSIONS = {
                 lost={"test_mlp_gradients"}),
         },
     },
+    "ps5_autodiff_engine": {
+        "wrong_a": {
+            "recursive_search": dict(
+                fake={"topological_order": """
+def topological_order(output):
+    order, visited = [], set()
+    def visit(node):
+        if node not in visited:
+            visited.add(node)
+            for parent in node.parents:
+                visit(parent)
+            order.append(node)
+    visit(output)
+    return order"""},
+                lost={"test_topological_order_deep"}),
+            "rsub_is_sub": dict(
+                edits=[("dual", "return Dual.lift(other) - self", "return self - other")],
+                lost={"test_dual"}),
+            "stores_every_vjp": dict(
+                fake={"checkpointed_vjp": """
+def checkpointed_vjp(layers, x, g, segment):
+    vjps = []
+    for layer in layers:
+        x, vjp = layer(x)
+        vjps.append(vjp)
+    for vjp in reversed(vjps):
+        g = vjp(g)
+    return g"""},
+                lost={"test_checkpointed_vjp"}),
+        },
+        "wrong_b": {
+            "overwrites_fan_out": dict(
+                edits=[("backward", "cotangent[parent] = cotangent[parent] + share if parent in "
+                        "cotangent else share", "cotangent[parent] = share")],
+                lost={"test_backward", "test_grad"}),
+            "preorder": dict(
+                fake={"topological_order": """
+def topological_order(output):
+    order, visited, stack = [], set(), [output]
+    while stack:
+        node = stack.pop()
+        if node not in visited:
+            visited.add(node)
+            order.append(node)
+            stack.extend(node.parents)
+    return order[::-1]"""},
+                lost={"test_topological_order", "test_topological_order_deep"},
+                maybe={"test_backward", "test_grad"}),
+        },
+    },
 }
 MISTAKES = [(ps, student, mistake) for ps in SUBMISSIONS for student in SUBMISSIONS[ps]
             for mistake in SUBMISSIONS[ps][student]]
@@ -304,6 +354,8 @@ def test_wrong_submissions_keep_every_other_point(course, ps, student):
     ("ps3_jvp_rules", "wrong", ["switched off", "transpose", "wrong sign"]),
     ("ps4_backprop_by_hand", "wrong_a", ["looks transposed", "constant factor"]),
     ("ps4_backprop_by_hand", "wrong_b", ["switched off"]),
+    ("ps5_autodiff_engine", "wrong_a", ["recursed deeper", "reflected method", "alive at once"]),
+    ("ps5_autodiff_engine", "wrong_b", ["comes before its parent"]),
 ])
 def test_feedback_says_what_is_wrong(course, ps, student, phrases):
     html = cu.notebook_path(course / "feedback" / student, ps).with_suffix(".html").read_text()

@@ -39,7 +39,31 @@ MAX_ENTRIES = 2_000_000      # numbers in one record, all arrays together
 
 
 class GradingError(AssertionError):
-    """A check failed; the message says what is wrong and where to look."""
+    """A check failed; the message says what is wrong and where to look.
+
+    In a notebook, IPython shows it as the line of the test cell that failed and the
+    message, without the grader's own frames (``_render_traceback_`` is IPython's hook for
+    an exception's own traceback).
+    """
+
+    def _render_traceback_(self):
+        red, bold, reset = "\x1b[31m", "\x1b[1m", "\x1b[0m"
+        lines = []
+        tb, cell = self.__traceback__, None
+        # the cell's own frame: the last one before the call entered this package
+        package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+        while tb is not None and not os.path.abspath(
+                tb.tb_frame.f_code.co_filename).startswith(package):
+            cell, tb = tb, tb.tb_next
+        if cell is not None:
+            try:
+                import linecache
+                text = linecache.getline(cell.tb_frame.f_code.co_filename, cell.tb_lineno).strip()
+            except Exception:  # noqa: BLE001 - the line is a nicety
+                text = ""
+            if text:
+                lines.append(f"{bold}line {cell.tb_lineno}:{reset} {text}")
+        return lines + [f"{red}{bold}{type(self).__name__}{reset}: {self}"]
 
 
 class ReplayDiverged(GradingError):
