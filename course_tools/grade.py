@@ -51,6 +51,14 @@ SUSPICIOUS = {
 }
 
 
+def _cores():
+    """The cores this process may run on (fewer than the machine's in a container)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(
         prog="python -m course_tools.grade",
@@ -79,7 +87,7 @@ def parse_args(argv):
     p.add_argument("--no-report", action="store_true",
                    help="do not print and write the class report after the batch")
     p.add_argument("--json", metavar="FILE", help="also write the summary to FILE as JSON")
-    p.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+    p.add_argument("-j", "--jobs", type=int, default=_cores(), metavar="N",
                    help="grade N submissions at once, each in its own process and sandbox "
                         "(default: the number of cores, here %(default)s)")
     p.add_argument("--force", action="store_true",
@@ -575,8 +583,8 @@ def worker_main(root, args):
     say({"ready": os.getpid()})
     with os.fdopen(jobs_fd, encoding="utf-8") as jobs:
         for line in jobs:
-            student = json.loads(line)["student"]
-            extension = json.loads(line).get("extension")
+            job = json.loads(line)
+            student, extension = job["student"], job.get("extension")
             begin = time.monotonic()
             try:
                 if extension:

@@ -1,6 +1,7 @@
 """The machinery of parallel grading, without nbgrader: the worker pool and the gradebook copies."""
 
 import os
+import shutil
 import sys
 import time
 from datetime import timedelta
@@ -81,6 +82,10 @@ def test_a_worker_that_dies_hangs_or_floods_does_not_stall_the_others(fake, tmp_
     assert by["hangs"][3] > max(by[s][3] for s in "cdefg" if s != "hangs") - 1 or took < 10
     assert took < 12
     for pid in map(int, pids.read_text().split()):
+        for _ in range(50):              # SIGKILL takes effect soon, not at once
+            if not _alive(pid):
+                break
+            time.sleep(0.1)
         assert not _alive(pid)
     assert pool.workers == []
 
@@ -94,12 +99,28 @@ def test_a_worker_that_cannot_start_stops_the_batch(fake, tmp_path):
 
 # ------------------------------------------------------------------ gradebook copies
 
-@pytest.fixture
-def course_book(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def empty_book(tmp_path_factory):
     """A small gradebook: one problem set, one notebook, two tests and an answer cell."""
     from nbgrader.api import Gradebook
+    path = tmp_path_factory.mktemp("book") / "course.db"
+    with pytest.MonkeyPatch.context() as mp:
+        # nbgrader runs `alembic` from PATH when it creates a gradebook.
+        mp.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+        _fill(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def course_book(empty_book, tmp_path, monkeypatch):
+    """A fresh copy of that gradebook for one test; its URL."""
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
-    url = f"sqlite:///{tmp_path / 'course.db'}"
+    shutil.copy(empty_book, tmp_path / "course.db")
+    return f"sqlite:///{tmp_path / 'course.db'}"
+
+
+def _fill(url):
+    from nbgrader.api import Gradebook
     with Gradebook(url, "course") as gb:
         gb.update_or_create_assignment("ps", duedate="2026-01-01 12:00:00")
         gb.update_or_create_notebook("ps", "ps")
@@ -110,7 +131,6 @@ def course_book(tmp_path, monkeypatch):
         gb.update_or_create_solution_cell("answer", "ps", "ps")
         gb.update_or_create_source_cell("answer", "ps", "ps", cell_type="code", locked=False,
                                         source="x = ...", checksum="answer")
-    return url
 
 
 def test_a_scratch_gradebook_holds_the_problem_set_and_its_grades_come_back_whole(course_book, tmp_path):
