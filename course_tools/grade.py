@@ -10,6 +10,12 @@ leaves them. Each one is first read and checked here (a file that is not a noteb
 :mod:`course_tools.preprocessors` in its pipeline. One line per student is printed as it
 finishes; each submission that needed attention gets one WARNING line saying why; a table
 of every student's score ends the run. See docs/grading_a_class.md.
+
+``--jobs N`` grades N submissions at once: the command starts N grading processes (this
+module with ``--worker``, run by :mod:`course_tools.workers`), each autograding into a
+scratch gradebook of its own, and copies every finished submission into the course's
+gradebook itself (:mod:`course_tools.gradebooks`), so that it is the only writer there.
+Students whose submission is graded already are skipped unless ``--force``.
 """
 
 import argparse
