@@ -38,7 +38,7 @@ class ForwardTrace(Trace):
             tangent = part if tangent is None else tangent + part
         if tangent is None:         # no argument moves the output: its tangent is zero
             return ans
-        return Box(ans, self, JVPNode(tangent))
+        return self.box_type(ans, self, JVPNode(tangent))
 
 
 def _broadcast_contribution(prim, argnum, part, out_shape):
@@ -69,7 +69,7 @@ def make_jvp(fun, primals, tangents):
     Returns `(ans, tangent_out)`. All of minigrad's forward-mode operators go through here.
     """
     trace = ForwardTrace()
-    ans = call_traced(fun, [Box(x, trace, JVPNode(t)) for x, t in zip(primals, tangents)])
+    ans = call_traced(fun, [trace.box_type(x, trace, JVPNode(t)) for x, t in zip(primals, tangents)])
     if isinstance(ans, Box) and ans._trace is trace:
         return ans._value, ans._node.tangent
     dtype = np.result_type(value_of(ans))

@@ -41,7 +41,7 @@ class ReverseTrace(Trace):
                 vjps.append(maker(ans, *args, **kwargs))
                 used.append(argnum)
         node = VJPNode(parents, vjps, used, prim, shape_of(ans))
-        return Box(ans, self, node)
+        return self.box_type(ans, self, node)
 
 
 def defvjp(prim, *makers):
@@ -124,7 +124,7 @@ def make_vjp(fun, primals):
     """
     trace = ReverseTrace()
     starts = [VJPNode((), (), (), None, shape_of(x)) for x in primals]
-    ans = call_traced(fun, [Box(x, trace, node) for x, node in zip(primals, starts)])
+    ans = call_traced(fun, [trace.box_type(x, trace, node) for x, node in zip(primals, starts)])
     out_shape = np.shape(ans)
 
     def vjp_fn(g):

@@ -21,25 +21,12 @@ import numpy as np
 _next_level = itertools.count(1)
 
 
-class Trace:
-    """One run of a differential operator. Subclasses say what a new box's node holds."""
-
-    def __init__(self):
-        self.level = next(_next_level)
-
-    def new_box(self, value, node):
-        return Box(value, self, node)
-
-    def lift(self, prim, ans, args, kwargs, argnums, boxes):
-        """Wrap `ans = prim(*args)` whose arguments `argnums` were `boxes` of this trace."""
-        raise NotImplementedError
-
-
 class Box:
     """A value being traced, with the node that records how it was computed.
 
-    It behaves like a numpy array for reading (shape, operators, indexing, methods); the
-    operators and methods are attached by `minigrad.numpy`, which owns the primitives.
+    Boxes are made by `trace.box_type`, minigrad.numpy's ArrayBox, which owns the
+    primitives and gives a box numpy's operators and methods; this class holds what needs
+    no primitive.
     """
 
     __slots__ = ("_value", "_trace", "_node")
@@ -79,6 +66,21 @@ class Box:
             "minigrad cannot differentiate through in-place assignment (x[i] = v) into a "
             "traced array. Build a new array instead: mnp.where(mask, v, x), "
             "mnp.concatenate([...]) or mnp.array([...]).")
+
+
+class Trace:
+    """One run of a differential operator. Subclasses say what a new box's node holds."""
+
+    # The class of the boxes it makes: minigrad.numpy sets its ArrayBox, a Box with
+    # numpy's operators and methods (the core itself knows no primitive).
+    box_type = Box
+
+    def __init__(self):
+        self.level = next(_next_level)
+
+    def lift(self, prim, ans, args, kwargs, argnums, boxes):
+        """Wrap `ans = prim(*args)` whose arguments `argnums` were `boxes` of this trace."""
+        raise NotImplementedError
 
 
 class paused_gc:
