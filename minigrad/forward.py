@@ -8,7 +8,7 @@ pass per input direction instead of one per output.
 """
 import numpy as np
 
-from .tracer import (Box, Trace, call_traced, check_rules, debug, missing_rule, shape_of,
+from .tracer import (Box, Trace, call_traced, rule_lookup, debug, missing_rule, shape_of,
                      value_of)
 
 
@@ -21,13 +21,13 @@ class JVPNode:
 
 class ForwardTrace(Trace):
     def lift(self, prim, ans, args, kwargs, argnums, boxes):
-        rules = prim.jvp_rules
-        if rules is None:
+        rule_for = prim.jvp_rule_for
+        if rule_for is None:
             raise missing_rule(prim, "defjvp", "forward mode (jvp, jacfwd, hessian)")
         out_shape = shape_of(ans)
         tangent = None
         for argnum, box in zip(argnums, boxes):
-            rule = rules[argnum] if argnum < len(rules) else None
+            rule = rule_for(argnum)
             if rule is None:
                 continue
             part = rule(box._node.tangent, ans, *args, **kwargs)
@@ -54,13 +54,14 @@ def _broadcast_contribution(prim, argnum, part, out_shape):
     return broadcast_to(part, out_shape)
 
 
-def defjvp(prim, *rules):
-    """Register forward-mode rules: one per positional argument of `prim`.
+def defjvp(prim, *rules, rule_for=None):
+    """Register forward-mode rules: one per positional argument of `prim`, or, for a
+    primitive with any number of arguments, `rule_for(argnum) -> rule or None`.
 
     `rule(tangent, ans, *args, **kwargs)` returns the output-tangent contribution of that
     argument, given its tangent (same shape as the argument). `None` means zero.
     """
-    prim.jvp_rules = check_rules(prim, rules, "mg.defjvp")
+    prim.jvp_rule_for = rule_lookup(prim, rules, "mg.defjvp", rule_for)
 
 
 def make_jvp(fun, primals, tangents):

@@ -11,7 +11,7 @@ recursion, so a graph of a hundred thousand nodes costs linear time and no stack
 """
 import numpy as np
 
-from .tracer import (Box, Trace, call_traced, check_rules, debug, missing_rule, paused_gc,
+from .tracer import (Box, Trace, call_traced, rule_lookup, debug, missing_rule, paused_gc,
                      shape_of, value_of)
 
 
@@ -30,12 +30,12 @@ class VJPNode:
 
 class ReverseTrace(Trace):
     def lift(self, prim, ans, args, kwargs, argnums, boxes):
-        makers = prim.vjp_makers
-        if makers is None:
+        rule_for = prim.vjp_rule_for
+        if rule_for is None:
             raise missing_rule(prim, "defvjp", "reverse mode (grad, vjp, jacrev)")
         parents, vjps, used = [], [], []
         for argnum, box in zip(argnums, boxes):
-            maker = makers[argnum] if argnum < len(makers) else None
+            maker = rule_for(argnum)
             if maker is not None:
                 parents.append(box._node)
                 vjps.append(maker(ans, *args, **kwargs))
@@ -44,14 +44,15 @@ class ReverseTrace(Trace):
         return self.box_type(ans, self, node)
 
 
-def defvjp(prim, *makers):
-    """Register reverse-mode rules: one maker per positional argument of `prim`.
+def defvjp(prim, *makers, rule_for=None):
+    """Register reverse-mode rules: one maker per positional argument of `prim`, or, for
+    a primitive with any number of arguments, `rule_for(argnum) -> maker or None`.
 
     `maker(ans, *args, **kwargs)` returns `lambda g: cotangent` for its argument, where
     `g` has the shape of `ans` and the cotangent must have the shape of that argument.
     Write makers with `minigrad.numpy` functions so that they can be differentiated again.
     """
-    prim.vjp_makers = check_rules(prim, makers, "mg.defvjp")
+    prim.vjp_rule_for = rule_lookup(prim, makers, "mg.defvjp", rule_for)
 
 
 def backward_pass(g, end_node, on_visit=None, on_push=None, keep=None):

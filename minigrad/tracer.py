@@ -143,8 +143,8 @@ class Primitive:
     def __init__(self, fun, name=None):
         self.fun = fun
         self.name = name or fun.__name__
-        self.vjp_makers = None
-        self.jvp_rules = None
+        self.vjp_rule_for = None     # argnum -> VJP maker or None, set by defvjp
+        self.jvp_rule_for = None     # argnum -> JVP rule or None, set by defjvp
         self.__name__ = self.name
         self.__doc__ = fun.__doc__
         self.__wrapped__ = fun
@@ -199,20 +199,6 @@ class Primitive:
         return args, kwargs
 
 
-class PerArgument:
-    """Rules for a primitive with any number of arguments (concatenate, einsum):
-    `rule_for(argnum)` gives the rule of argument `argnum`."""
-
-    def __init__(self, rule_for):
-        self.rule_for = rule_for
-
-    def __getitem__(self, argnum):
-        return self.rule_for(argnum)
-
-    def __len__(self):
-        return 1 << 62
-
-
 def missing_rule(prim, definer, operators):
     """The error for a primitive without rules for the mode being traced."""
     return NotImplementedError(
@@ -221,19 +207,29 @@ def missing_rule(prim, definer, operators):
         f"mg.{definer}({prim.name}, rule_for_arg0, rule_for_arg1, ...).")
 
 
-def check_rules(prim, rules, definer):
-    """What students get wrong when registering rules, caught at registration."""
+def rule_lookup(prim, rules, definer, rule_for=None):
+    """`rule_for(argnum) -> rule or None` (None: a zero derivative) for the rules given to
+    `definer`, one per positional argument, or as a `rule_for` function already (for a
+    primitive with any number of arguments: concatenate, einsum). Both modes look rules up
+    through it. What students get wrong when registering rules is caught here."""
     if not isinstance(prim, Primitive):
         raise TypeError(
             f"{definer} needs a primitive, but got {prim!r}. Decorate the function with "
             f"@mg.primitive first: a plain function is traced through, never by its rules.")
-    if len(rules) == 1 and isinstance(rules[0], PerArgument):
-        return rules[0]
+    if rule_for is not None:
+        if rules or not callable(rule_for):
+            raise TypeError(f"{definer}({prim.name}, rule_for=...) takes one function "
+                            f"argnum -> rule, and no rules besides.")
+        return rule_for
     for i, rule in enumerate(rules):
         if rule is not None and not callable(rule):
             raise TypeError(f"{definer}({prim.name}, ...): the rule for argument {i} is "
                             f"{rule!r}; give a function, or None for a zero derivative.")
-    return rules
+    n = len(rules)
+
+    def rule_for(argnum):
+        return rules[argnum] if argnum < n else None
+    return rule_for
 
 
 def primitive(fun):

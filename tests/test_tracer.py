@@ -1,4 +1,5 @@
 """The tracing machinery: deep graphs, cost, boxes that behave like arrays."""
+import pytest
 import numpy as np
 
 import minigrad as mg
@@ -82,3 +83,16 @@ def test_primitives_run_plain_numpy_outside_traces():
     x = np.arange(3.0)
     np.testing.assert_array_equal(mnp.exp(x), np.exp(x))
     assert type(mnp.sum(x)) is np.float64
+
+
+def test_rules_for_any_number_of_arguments():
+    @mg.primitive
+    def total(*xs):
+        return sum(xs)
+    mg.defvjp(total, rule_for=lambda i: lambda ans, *xs: lambda g: g * (i + 1.0))
+    mg.defjvp(total, rule_for=lambda i: None if i == 0 else (lambda t, ans, *xs: 2.0 * t))
+    assert mg.grad(lambda a, b, c: total(a, b, c), argnums=(0, 1, 2))(1.0, 2.0, 3.0) == (
+        1.0, 2.0, 3.0)
+    assert mg.jvp(lambda a, b: total(a, b), (1.0, 2.0), (1.0, 1.0))[1] == 2.0
+    with pytest.raises(TypeError, match="rule_for"):
+        mg.defvjp(total, lambda ans, *xs: None, rule_for=lambda i: None)
