@@ -8,7 +8,7 @@ pass per input direction instead of one per output.
 """
 import numpy as np
 
-from .tracer import (Box, Trace, call_traced, rule_lookup, debug, missing_rule, shape_of,
+from .tracer import (Box, Trace, call_traced, debug, missing_rule, rule_lookup, shape_of,
                      value_of)
 
 
@@ -20,6 +20,10 @@ class JVPNode:
 
 
 class ForwardTrace(Trace):
+    # np.broadcast_to as a primitive, so that an outer trace sees a broadcast tangent:
+    # minigrad.numpy sets its own (the core knows no primitive).
+    broadcast_to = None
+
     def lift(self, prim, ans, args, kwargs, argnums, boxes):
         rule_for = prim.jvp_rule_for
         if rule_for is None:
@@ -32,7 +36,7 @@ class ForwardTrace(Trace):
                 continue
             part = rule(box._node.tangent, ans, *args, **kwargs)
             if shape_of(part) != out_shape:
-                part = _broadcast_contribution(prim, argnum, part, out_shape)
+                part = self._broadcast_contribution(prim, argnum, part, out_shape)
             if debug.nans:
                 debug.check_derivative(prim, "forward", argnum, part)
             tangent = part if tangent is None else tangent + part
@@ -40,18 +44,16 @@ class ForwardTrace(Trace):
             return ans
         return self.box_type(ans, self, JVPNode(tangent))
 
-
-def _broadcast_contribution(prim, argnum, part, out_shape):
-    """An argument that was broadcast contributes a tangent of its own, smaller shape."""
-    from .numpy import broadcast_to
-    try:
-        np.broadcast_shapes(shape_of(part), out_shape)
-    except ValueError:
-        raise ValueError(
-            f"The JVP rule of '{prim.name}' for argument {argnum} returned a tangent of "
-            f"shape {shape_of(part)}, which does not fit the output's shape {out_shape}."
-        ) from None
-    return broadcast_to(part, out_shape)
+    def _broadcast_contribution(self, prim, argnum, part, out_shape):
+        """An argument that was broadcast contributes a tangent of its own, smaller shape."""
+        try:
+            np.broadcast_shapes(shape_of(part), out_shape)
+        except ValueError:
+            raise ValueError(
+                f"The JVP rule of '{prim.name}' for argument {argnum} returned a tangent of "
+                f"shape {shape_of(part)}, which does not fit the output's shape {out_shape}."
+            ) from None
+        return self.broadcast_to(part, out_shape)
 
 
 def defjvp(prim, *rules, rule_for=None):

@@ -11,7 +11,7 @@ recursion, so a graph of a hundred thousand nodes costs linear time and no stack
 """
 import numpy as np
 
-from .tracer import (Box, Trace, call_traced, rule_lookup, debug, missing_rule, paused_gc,
+from .tracer import (Box, Trace, call_traced, debug, missing_rule, paused_gc, rule_lookup,
                      shape_of, value_of)
 
 

@@ -96,3 +96,16 @@ def test_rules_for_any_number_of_arguments():
     assert mg.jvp(lambda a, b: total(a, b), (1.0, 2.0), (1.0, 1.0))[1] == 2.0
     with pytest.raises(TypeError, match="rule_for"):
         mg.defvjp(total, lambda ans, *xs: None, rule_for=lambda i: None)
+
+
+def test_the_core_imports_no_primitive():
+    """tracer, reverse and forward know no primitive: only minigrad.numpy imports them,
+    never the other way round (no import cycle)."""
+    import ast
+    import pathlib
+    root = pathlib.Path(mg.__file__).parent
+    for name in ("tracer", "reverse", "forward"):
+        tree = ast.parse((root / f"{name}.py").read_text())
+        modules = {node.module for node in ast.walk(tree)
+                   if isinstance(node, ast.ImportFrom) and node.level > 0}
+        assert modules <= {"tracer"}, (name, modules)

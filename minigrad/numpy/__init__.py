@@ -12,6 +12,7 @@ numpy's own function, re-exported.
 """
 import numpy as _np
 
+from ..forward import ForwardTrace as _ForwardTrace
 from ..tracer import Box as _Box, Trace as _Trace
 from ..tracer import value_of as _value_of
 from . import jvps as _jvps, vjps as _vjps  # noqa: F401  (registers the rules)
@@ -135,3 +136,4 @@ class ArrayBox(_Box):
 
 
 _Trace.box_type = ArrayBox
+_ForwardTrace.broadcast_to = staticmethod(broadcast_to)
