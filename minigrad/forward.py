@@ -9,7 +9,7 @@ pass per input direction instead of one per output.
 import numpy as np
 
 from .tracer import (Box, Trace, call_traced, debug, missing_rule, rule_lookup, shape_of,
-                     value_of)
+                     zeros_like_value)
 
 
 class JVPNode:
@@ -75,7 +75,4 @@ def make_jvp(fun, primals, tangents):
     ans = call_traced(fun, [trace.box_type(x, trace, JVPNode(t)) for x, t in zip(primals, tangents)])
     if isinstance(ans, Box) and ans._trace is trace:
         return ans._value, ans._node.tangent
-    dtype = np.result_type(value_of(ans))
-    zero = np.zeros_like(value_of(ans),
-                         dtype=dtype if np.issubdtype(dtype, np.floating) else float)
-    return ans, (zero[()] if zero.ndim == 0 else zero)
+    return ans, zeros_like_value(ans)        # the output does not depend on the inputs

@@ -11,8 +11,8 @@ recursion, so a graph of a hundred thousand nodes costs linear time and no stack
 """
 import numpy as np
 
-from .tracer import (Box, Trace, call_traced, debug, missing_rule, paused_gc, rule_lookup,
-                     shape_of, value_of)
+from .tracer import (Box, Trace, as_primal, call_traced, debug, missing_rule, paused_gc,
+                     rule_lookup, shape_hint, shape_of, zeros_like_value)
 
 
 class VJPNode:
@@ -91,7 +91,7 @@ def _backward_pass(g, end_node, on_visit, on_push, keep):
         for parent, vjp, argnum in zip(node.parents, node.vjps, node.argnums):
             parent_g = vjp(g)
             if debug.nans or shape_of(parent_g) != parent.shape:
-                _check_cotangent(node.prim, argnum, parent, parent_g)
+                _check_cotangent(node.prim, argnum, node, parent, parent_g)
             if on_push is not None:
                 on_push(node, parent, parent_g)
             previous = totals.get(parent)
@@ -102,18 +102,13 @@ def _backward_pass(g, end_node, on_visit, on_push, keep):
     return done
 
 
-def _check_cotangent(prim, argnum, parent, g):
+def _check_cotangent(prim, argnum, node, parent, g):
     shape = shape_of(g)
     if shape != parent.shape:
-        if np.size(value_of(g)) > int(np.prod(parent.shape)):
-            hint = " It is larger: did you unbroadcast? (mg.unbroadcast(x, g) sums it down)"
-        elif shape == parent.shape[::-1]:
-            hint = " It looks transposed."
-        else:
-            hint = ""
         raise ValueError(
             f"The VJP rule of '{prim.name}' returned a cotangent of shape {shape} for "
-            f"argument {argnum}, which has shape {parent.shape}.{hint}")
+            f"argument {argnum}, which has shape {parent.shape}: "
+            f"{shape_hint(shape, parent.shape, node.shape, 'rev')}.")
     debug.check_derivative(prim, "backward", argnum, g)
 
 
@@ -136,38 +131,8 @@ def make_vjp(fun, primals):
         if not (isinstance(ans, Box) and ans._trace is trace):
             return tuple(zeros_like_value(x) for x in primals)   # output ignores inputs
         grads = backward_pass(g, ans._node, keep=set(starts))
-        return tuple(_as_primal(grads[n], x) if n in grads else zeros_like_value(x)
+        return tuple(as_primal(grads[n], x) if n in grads else zeros_like_value(x)
                      for n, x in zip(starts, primals))
 
     value = ans._value if isinstance(ans, Box) and ans._trace is trace else ans
     return value, vjp_fn
-
-
-def zeros_like_value(x):
-    return _as_primal(np.zeros_like(value_of(x), dtype=float), x)
-
-
-def derivative_dtype(x):
-    """The one dtype rule, for every operator: a derivative with respect to x has x's
-    floating dtype (float32 in, float32 out), as in JAX and autograd."""
-    dtype = np.result_type(value_of(x))
-    return dtype if np.issubdtype(dtype, np.floating) else np.dtype(float)
-
-
-def cast_like_primal(g, x):
-    """A computed derivative in x's dtype. Traced ones are left alone, and so is a
-    derivative that is not floating point at all: that is a rule's mistake (a mask
-    returned without multiplying it by g) for check_grads to name, not to paper over."""
-    if isinstance(g, Box) or not np.issubdtype(np.result_type(g), np.floating):
-        return g
-    dtype = derivative_dtype(x)
-    return g if np.result_type(g) == dtype else np.asarray(g).astype(dtype)
-
-
-def _as_primal(g, x):
-    """g as the derivative for x: x's dtype, and a numpy scalar (not a 0-d array) for a
-    scalar x. Traced derivatives (inside another operator) are left as they are."""
-    g = cast_like_primal(g, x)
-    if np.ndim(x) == 0 and isinstance(g, np.ndarray):
-        return g[()]
-    return g

@@ -199,6 +199,62 @@ class Primitive:
         return args, kwargs
 
 
+# -- derivatives: their dtype, a scalar's, and a wrong shape explained --------------------
+def zeros_like_value(x):
+    return as_primal(np.zeros_like(value_of(x), dtype=float), x)
+
+
+def derivative_dtype(x):
+    """The one dtype rule, for every operator: a derivative with respect to x has x's
+    floating dtype (float32 in, float32 out), as in JAX and autograd."""
+    dtype = np.result_type(value_of(x))
+    return dtype if np.issubdtype(dtype, np.floating) else np.dtype(float)
+
+
+def cast_like_primal(g, x):
+    """A computed derivative in x's dtype. Traced ones are left alone, and so is a
+    derivative that is not floating point at all: that is a rule's mistake (a mask
+    returned without multiplying it by g) for check_grads to name, not to paper over."""
+    if isinstance(g, Box) or not np.issubdtype(np.result_type(g), np.floating):
+        return g
+    dtype = derivative_dtype(x)
+    return g if np.result_type(g) == dtype else np.asarray(g).astype(dtype)
+
+
+def as_primal(g, x):
+    """g as the derivative for x: x's dtype, and a numpy scalar (not a 0-d array) for a
+    scalar x. Traced derivatives (inside another operator) are left as they are."""
+    g = cast_like_primal(g, x)
+    if np.ndim(x) == 0 and isinstance(g, np.ndarray):
+        return g[()]
+    return g
+
+
+def shape_hint(shape, want, other, mode):
+    """Why a rule's derivative of `shape` may not have the `want`ed one: the likely
+    mistake, for a VJP's cotangent (mode 'rev', `other` the output's shape) or a JVP's
+    tangent (mode 'fwd', `other` the input's shape)."""
+    if mode == "rev":
+        try:
+            broadcast = np.broadcast_shapes(shape, want) == shape
+        except ValueError:
+            broadcast = False
+        if broadcast and np.prod(shape, dtype=int) > np.prod(want, dtype=int):
+            return ("it is the broadcast shape: did you unbroadcast? Sum the cotangent "
+                    "down to the input's shape with mg.unbroadcast(x, g)")
+        if shape == other:
+            return "it has the output's shape: a VJP returns one cotangent shaped like each input"
+    else:
+        if shape == other:
+            return ("it has the input's shape: a JVP rule returns the tangent of the output; "
+                    "broadcast or combine the input's tangent as the function does")
+    if len(shape) >= 2 and shape == want[:-2] + want[-1:] + want[-2:-1]:
+        return "the last two axes are swapped: looks transposed"
+    if np.prod(shape, dtype=int) == np.prod(want, dtype=int):
+        return "same number of entries: a missing reshape, or a reshape to the wrong shape?"
+    return "check which axes the rule sums over (axis, keepdims) and what it broadcasts"
+
+
 def missing_rule(prim, definer, operators):
     """The error for a primitive without rules for the mode being traced."""
     return NotImplementedError(

@@ -10,11 +10,9 @@ traced value works for the functions listed here and fails with a clear message 
 others. Anything without a derivative (creating arrays, random numbers, comparisons) is
 numpy's own function, re-exported.
 """
-import numpy as _np
 
 from ..forward import ForwardTrace as _ForwardTrace
 from ..tracer import Box as _Box, Trace as _Trace
-from ..tracer import value_of as _value_of
 from . import jvps as _jvps, vjps as _vjps  # noqa: F401  (registers the rules)
 from .primitives import (  # noqa: F401
     NO_DERIVATIVE, abs, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
