@@ -55,21 +55,24 @@ def defvjp(prim, *makers, rule_for=None):
     prim.vjp_rule_for = rule_lookup(prim, makers, "mg.defvjp", rule_for)
 
 
-def backward_pass(g, end_node, on_visit=None, on_push=None, keep=None):
+def backward_pass(g, end_node, on_visit=None, on_push=None, keep=None, release=False):
     """Propagate cotangent `g` from `end_node` to every node it depends on.
 
     Returns a dict node -> total cotangent, for the nodes in `keep` (default: all). Keeping
     only the inputs' lets every other cotangent be freed as soon as it has been passed on,
-    so the pass reuses memory instead of holding one array per node.
+    so the pass reuses memory instead of holding one array per node. With `release`, each
+    node also lets go of its VJP closures once they have run, and with them the forward
+    values they kept (a mask, an activation): memory is freed as early as in a hand-written
+    backward pass, and the graph cannot be walked again.
     For drawing and stepping, `on_visit(node, g)`
     is called as each node's cotangent is complete, in the order the pass visits the
     nodes, and `on_push(node, parent, g)` with each contribution it sends to a parent.
     """
     with paused_gc():
-        return _backward_pass(g, end_node, on_visit, on_push, keep)
+        return _backward_pass(g, end_node, on_visit, on_push, keep, release)
 
 
-def _backward_pass(g, end_node, on_visit, on_push, keep):
+def _backward_pass(g, end_node, on_visit, on_push, keep, release):
     children = {end_node: 0}
     stack = [end_node]
     while stack:                                   # count each node's children
@@ -99,6 +102,8 @@ def _backward_pass(g, end_node, on_visit, on_push, keep):
             children[parent] -= 1
             if children[parent] == 0:
                 ready.append(parent)
+        if release:
+            node.vjps = vjp = ()
     return done
 
 
@@ -112,25 +117,32 @@ def _check_cotangent(prim, argnum, node, parent, g):
     debug.check_derivative(prim, "backward", argnum, g)
 
 
-def make_vjp(fun, primals):
+def make_vjp(fun, primals, once=False):
     """Run `fun(*primals)` on a new reverse trace.
 
     Returns `(ans, vjp_fn)` where `vjp_fn(g)` gives one cotangent per primal. All of
-    minigrad's reverse-mode operators go through here.
+    minigrad's reverse-mode operators go through here. With `once` (for `grad`), `vjp_fn`
+    may be called one time only, and frees the graph as it walks it (`release` above).
     """
     trace = ReverseTrace()
     starts = [VJPNode((), (), (), None, shape_of(x)) for x in primals]
     ans = call_traced(fun, [trace.box_type(x, trace, node) for x, node in zip(primals, starts)])
     out_shape = np.shape(ans)
+    walked = False
 
     def vjp_fn(g):
+        nonlocal walked
+        if walked:
+            raise RuntimeError("This VJP function was made for one call (once=True) and has "
+                               "freed its graph; make a new one with make_vjp.")
         if np.shape(g) != out_shape:
             raise ValueError(
                 f"The cotangent has shape {np.shape(g)}, but the function's output has "
                 f"shape {out_shape}: they must match.")
         if not (isinstance(ans, Box) and ans._trace is trace):
             return tuple(zeros_like_value(x) for x in primals)   # output ignores inputs
-        grads = backward_pass(g, ans._node, keep=set(starts))
+        walked = once
+        grads = backward_pass(g, ans._node, keep=set(starts), release=once)
         return tuple(as_primal(grads[n], x) if n in grads else zeros_like_value(x)
                      for n, x in zip(starts, primals))
 

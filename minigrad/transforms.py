@@ -83,7 +83,8 @@ def value_and_grad(fun, argnums=0):
         nums = argnums_tuple(argnums, len(args), "grad")
         for i in nums:
             check_float(args[i], i, "grad")
-        ans, f_vjp = reverse.make_vjp(partial_in(fun, args, nums), [args[i] for i in nums])
+        ans, f_vjp = reverse.make_vjp(partial_in(fun, args, nums), [args[i] for i in nums],
+                                      once=True)
         if np.ndim(ans) != 0:
             raise TypeError(
                 f"grad needs a function with a scalar output, but {_name(fun)} returned an "

@@ -109,3 +109,40 @@ def test_the_core_imports_no_primitive():
         modules = {node.module for node in ast.walk(tree)
                    if isinstance(node, ast.ImportFrom) and node.level > 0}
         assert modules <= {"tracer"}, (name, modules)
+
+
+def test_grad_frees_what_a_rule_kept_once_the_rule_has_run():
+    """grad walks its graph once, so each VJP closure (and the forward values it keeps)
+    is let go as soon as it has run, as in a hand-written backward pass."""
+    import weakref
+
+    class Kept:
+        pass
+    seen = {}
+
+    @mg.primitive
+    def late(x):
+        return 2.0 * x
+
+    @mg.primitive
+    def early(x):
+        return 3.0 * x
+
+    def late_maker(ans, x):
+        kept = Kept()
+        seen["kept"] = weakref.ref(kept)
+        return lambda g: 2.0 * g + 0.0 * len([kept])
+    mg.defvjp(late, late_maker)
+
+    def early_vjp(g):
+        seen["alive when early ran"] = seen["kept"]() is not None
+        return 3.0 * g
+    mg.defvjp(early, lambda ans, x: early_vjp)
+    assert mg.grad(lambda x: late(early(x)))(1.0) == 6.0
+    assert seen["alive when early ran"] is False
+    assert mg.vjp(lambda x: late(early(x)), 1.0)[1](1.0) == (6.0,)   # vjp keeps its graph
+    assert seen["alive when early ran"] is True
+    _, f_vjp = reverse.make_vjp(lambda x: late(early(x)), [1.0], once=True)
+    assert f_vjp(1.0) == (6.0,)
+    with pytest.raises(RuntimeError, match="one call"):
+        f_vjp(1.0)
