@@ -171,13 +171,20 @@ class Primitive:
             if debug.nans:
                 debug.check_forward(self, ans, args)
             return ans
-        argnums, boxes, raw = [], [], list(args)
+        argnums, boxes, raw, nested = [], [], list(args), False
         for i, arg in enumerate(args):
-            if isinstance(arg, Box) and arg._trace is top:
-                argnums.append(i)
-                boxes.append(arg)
-                raw[i] = arg._value
-        ans = self(*raw, **kwargs)
+            if isinstance(arg, Box):
+                if arg._trace is top:
+                    argnums.append(i)
+                    boxes.append(arg)
+                    raw[i] = value = arg._value
+                    nested = nested or isinstance(value, Box)
+                else:
+                    nested = True
+        if nested or debug.nans:
+            ans = self(*raw, **kwargs)
+        else:                       # no outer trace left: the plain function, directly
+            ans = self.fun(*raw, **kwargs)
         return top.lift(self, ans, raw, kwargs, argnums, boxes)
 
 
@@ -208,24 +215,27 @@ def derivative_dtype(x):
     """The one dtype rule, for every operator: a derivative with respect to x has x's
     floating dtype (float32 in, float32 out), as in JAX and autograd."""
     dtype = np.result_type(value_of(x))
-    return dtype if np.issubdtype(dtype, np.floating) else np.dtype(float)
+    return dtype if dtype.kind == "f" else np.dtype(float)
 
 
 def cast_like_primal(g, x):
     """A computed derivative in x's dtype. Traced ones are left alone, and so is a
     derivative that is not floating point at all: that is a rule's mistake (a mask
     returned without multiplying it by g) for check_grads to name, not to paper over."""
-    if isinstance(g, Box) or not np.issubdtype(np.result_type(g), np.floating):
+    if isinstance(g, Box):
+        return g
+    g_dtype = np.result_type(g)
+    if g_dtype.kind != "f":
         return g
     dtype = derivative_dtype(x)
-    return g if np.result_type(g) == dtype else np.asarray(g).astype(dtype)
+    return g if g_dtype == dtype else np.asarray(g).astype(dtype)
 
 
 def as_primal(g, x):
     """g as the derivative for x: x's dtype, and a numpy scalar (not a 0-d array) for a
     scalar x. Traced derivatives (inside another operator) are left as they are."""
     g = cast_like_primal(g, x)
-    if np.ndim(x) == 0 and isinstance(g, np.ndarray):
+    if isinstance(g, np.ndarray) and shape_of(x) == ():
         return g[()]
     return g
 

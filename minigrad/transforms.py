@@ -18,7 +18,7 @@ def is_float(x):
     if isinstance(x, (bool, int, str)) or x is None:
         return False
     try:
-        return np.issubdtype(np.result_type(value_of(x)), np.floating)
+        return np.result_type(value_of(x)).kind == "f"
     except TypeError:
         return False
 
