@@ -110,6 +110,15 @@ def test_the_printed_address_opens_lecture_1(launched):
     assert "01_chain_rule" in tab
 
 
+def test_lecture_1_opens_without_unsaved_changes(launched):
+    """Starting the kernel changes nothing in the notebook: no unsaved-changes dot."""
+    page, _ = launched
+    page.wait_for_function(
+        "() => document.body.innerText.includes('Python 3 (ipykernel) | Idle')", timeout=90_000)
+    page.wait_for_timeout(2000)
+    assert page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.jp-mod-dirty").count() == 0
+
+
 def test_no_news_popup_and_no_instructor_menus(launched):
     page, _ = launched
     page.wait_for_timeout(3000)
@@ -140,3 +149,16 @@ def test_the_file_browser_reaches_a_problem_set(launched):
     names = page.locator(".jp-DirListing-itemText").all_inner_texts()
     assert "ps1_finite_differences.ipynb" in names, names
     assert (kit / "assignments" / "ps1_finite_differences" / "ps1_finite_differences.ipynb").is_file()
+
+
+def test_validate_opens_with_the_summary(launched):
+    page, _ = launched
+    base = page.url.split("/lab")[0]
+    page.goto(base + "/lab/tree/assignments/ps1_finite_differences/ps1_finite_differences.ipynb")
+    page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .validate-button", timeout=60_000)
+    page.click(".jp-NotebookPanel:not(.lm-mod-hidden) .validate-button")
+    dialog = page.locator(".jp-Dialog", has_text="Validation Results")
+    dialog.wait_for(timeout=120_000)
+    text = dialog.locator("#validation-message").inner_text()
+    assert text.lstrip().startswith("Summary: 0 of 6 tests pass"), text[:500]
+    assert "test_difference_quotients (2 points)" in text, text[:1000]
