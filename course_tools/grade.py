@@ -196,7 +196,7 @@ def review_reason(found):
 # ------------------------------------------------------------------------------ reasons
 
 # The sentences of what the preprocessors noticed: each kind of incident says itself.
-from .incidents import describe  # noqa: E402
+from .incidents import _some, describe  # noqa: E402,F401 (_some names students in the log too)
 
 # ------------------------------------------------------------------------------ nbgrader
 
