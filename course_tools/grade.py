@@ -228,73 +228,8 @@ def review_reason(found):
 
 # ------------------------------------------------------------------------------ reasons
 
-def _names(items, total=None, kind="test"):
-    if total and len(items) == total and total > 2:
-        return f"all {total} {kind} cells"
-    quoted = [f"'{name}'" for name in items]
-    if len(quoted) > 4:
-        quoted = quoted[:3] + [f"{len(quoted) - 3} more"]
-    cells = f"{kind} cell" + ("s" if len(items) > 1 else "")
-    return cells + " " + (quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1])
-
-
-def _some(names, most=8):
-    if len(names) <= most:
-        return ", ".join(names)
-    return ", ".join(names[:most]) + f" and {len(names) - most} more"
-
-
-def describe(events):
-    """One sentence per kind of problem nbgrader's run reported for one notebook."""
-    by_kind = {}
-    for kind, detail in events:
-        by_kind.setdefault(kind, []).append(detail)
-    totals = by_kind.get("totals", [{}])[-1]
-    reasons = []
-    for event, says in (("deleted", "deleted; restored from the gradebook"),
-                        ("edited", "edited; the original text was restored"),
-                        ("retyped", "turned into {}; restored as it was"),
-                        ("duplicated", "duplicated; only one copy was graded, with its "
-                                       "original text"),
-                        ("metadata", "given other grading metadata; restored")):
-        for kind_name in ("test", "read-only", "answer"):
-            details = [d for d in by_kind.get(event, []) if d[0] == kind_name]
-            if not details or (kind_name == "answer" and event != "deleted"):
-                continue
-            names = [d[1] for d in details]
-            verb = "was" if len(names) == 1 else "were"
-            text = says.format(details[0][2].capitalize()) if event == "retyped" else says
-            if kind_name == "answer":
-                text = "deleted"
-            reasons.append(f"{_names(names, totals.get(kind_name), kind_name)} {verb} {text}")
-    for name in by_kind.get("unknown", []):
-        reasons.append(f"a cell claims to be graded cell '{name}', which the gradebook does "
-                       f"not know; run as an ordinary cell")
-    for label, timeout in by_kind.get("timeout", []):
-        reasons.append(f"cell {label} timed out after {timeout} s")
-    for label in by_kind.get("exit", []):
-        reasons.append(f"cell {label} calls exit(); ignored, so the rest was graded")
-    for label in by_kind.get("died", []):
-        reasons.append(f"kernel died while running cell {label}; the cells after it were not run")
-    for label, timeout in by_kind.get("unresponsive", []):
-        reasons.append(f"kernel stopped responding in cell {label} (still busy after the "
-                       f"{timeout} s timeout and the interrupt); the cells after it were not run")
-    for label, limit in dict.fromkeys(by_kind.get("limit", [])):
-        reasons.append(f"cell {label} hit the sandbox's {limit} limit")
-    for problem in by_kind.get("judge", [])[:1]:
-        reasons.append(f"the grader's judge failed ({problem}); its test cells scored 0")
-    for printed in by_kind.get("output", []):
-        reasons.append(f"output truncated ({_human(printed)} printed)")
-    in_answers, in_tests = [], []
-    for label, is_test, names in by_kind.get("tampered", []):
-        (in_tests if is_test else in_answers).append((label, names))
-    if in_answers:
-        names = list(dict.fromkeys(n for _, ns in in_answers for n in ns))
-        reasons.append(f"a cell replaced {_some(names)}; put back before the next cell ran")
-    for label, names in in_tests:
-        reasons.append(f"{_some(names)} replaced while test {label} ran; that test scores 0")
-    return reasons
-
+# The sentences of what the preprocessors noticed: each kind of incident says itself.
+from .incidents import _some, describe  # noqa: E402,F401 (_some names students in the log too)
 
 # ------------------------------------------------------------------------------ nbgrader
 

@@ -68,7 +68,9 @@ class _Snapshot:
                        and not (name == "builtins" and k in _MANAGED_BUILTINS)}
             self.bindings[name] = entries
             for attr, value in entries.items():
-                if isinstance(value, types.FunctionType):
+                if isinstance(value, types.FunctionType) and value not in self.code:
+                    # first name wins: the package's (course_tools.grading._close) comes
+                    # before the module that defines it (course_tools.grading._core)
                     self.code[value] = (f"{name}.{attr}", value.__code__, value.__defaults__,
                                         value.__kwdefaults__)
         for name, module in modules.items():

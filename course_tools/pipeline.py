@@ -25,6 +25,14 @@ def configure(c, root=None):
         GradingChannel, GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
         SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
     c.OverwriteCells.add_missing_cells = True
+    # Feedback: the kit's template (same name as nbgrader's, found first) and its
+    # preprocessor, for formulas without network and no grader paths (course_tools/feedback.py).
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import GetGrades
+
+    from .feedback import TEMPLATES, OfflineFeedback
+    c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES)]
+    c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, OfflineFeedback]
     c.GuardedExecute.kernel_manager_class = "course_tools.sandbox.SandboxKernelManager"
     if root is not None:
         c.InspectCells.release_directory = str(Path(root) / "assignments")

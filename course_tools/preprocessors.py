@@ -39,18 +39,20 @@ from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocess
 import nbformat
 from traitlets import Bool, Integer, List, Unicode
 
+from . import incidents as I
+from .incidents import _human  # noqa: F401 (the grading command's sizes too)
 from .kernel_guard import MARKER
 
-# (student, notebook) -> list of (kind, detail): filled while nbgrader runs, read and
-# cleared by the grading command.
+# (student, notebook) -> list of incidents (course_tools/incidents.py): filled while
+# nbgrader runs, read and cleared by the grading command.
 EVENTS = {}
 
 GUARD_FILE = Path(__file__).with_name("kernel_guard.py")
 
 
-def record(resources, kind, detail):
+def record(resources, incident):
     info = resources.get("nbgrader", {})
-    EVENTS.setdefault((info.get("student"), info.get("notebook")), []).append((kind, detail))
+    EVENTS.setdefault((info.get("student"), info.get("notebook")), []).append(incident)
 
 
 def _label(cell, index):
@@ -116,7 +118,7 @@ class InspectCells(NbGraderPreprocessor):
         totals = {}
         for name in known:
             totals[kind_of(name)] = totals.get(kind_of(name), 0) + 1
-        record(resources, "totals", totals)
+        record(resources, I.CellTotals(totals))
 
         where = {}
         for index, cell in enumerate(nb.cells):
@@ -129,7 +131,7 @@ class InspectCells(NbGraderPreprocessor):
                 # would refuse the whole notebook. Grade it as an ordinary cell instead.
                 del cell.metadata["nbgrader"]
                 if grade_id:
-                    record(resources, "unknown", grade_id)
+                    record(resources, I.UnknownCell(grade_id))
                 continue
             where.setdefault(grade_id, []).append(index)
 
@@ -137,22 +139,27 @@ class InspectCells(NbGraderPreprocessor):
             kind = kind_of(name)
             found = where.get(name, [])
             if not found:
-                record(resources, "deleted", (kind, name))
+                record(resources, I.CellChanged("deleted", kind, name))
                 continue
             if len(found) > 1:
                 # nbgrader grades the last copy; the others become ordinary cells. (Doing it
                 # here: nbgrader's own DeduplicateIds leaves metadata that OverwriteCells
                 # then trips over.)
-                record(resources, "duplicated", (kind, name, len(found)))
+                record(resources, I.CellChanged("duplicated", kind, name, len(found)))
                 for index in found[:-1]:
                     del nb.cells[index].metadata["nbgrader"]
             cell = nb.cells[found[-1]]
             if cell.cell_type != cell_type:
-                record(resources, "retyped", (kind, name, cell.cell_type))
+                record(resources, I.CellChanged("retyped", kind, name, cell.cell_type))
             elif locked and len(found) == 1 and _normalise(cell.source) not in (
                     _normalise(source), _normalise(self._visible_source(source)),
                     _normalise(self._released.get(name, source))):
-                record(resources, "edited", (kind, name))
+                record(resources, I.CellChanged("edited", kind, name))
+            elif locked and len(found) == 1:
+                # As released (hidden tests removed): put the gradebook's text back here, so
+                # that nbgrader's OverwriteCells finds its checksum and does not warn that
+                # every test cell with hidden tests "has changed".
+                cell.source = source
             meta = cell.metadata.nbgrader
             want = {"grade": name in points, "solution": name in solutions, "locked": locked}
             if name in points:
@@ -165,7 +172,7 @@ class InspectCells(NbGraderPreprocessor):
                 except (TypeError, ValueError):
                     changed = True
             if changed and cell.cell_type == cell_type:
-                record(resources, "metadata", (kind, name))
+                record(resources, I.CellChanged("metadata", kind, name))
             meta.update(want)
             if not want["grade"]:
                 meta.pop("points", None)
@@ -332,7 +339,7 @@ class GuardedExecute(Execute):
                 os.environ.pop(key, None)
         self.set_widgets_metadata()
         if self._dropped:
-            record(self.resources, "output", self._printed)
+            record(self.resources, I.OutputTruncated(self._printed))
         return self.nb, self.resources
 
     def _install_guard(self):
@@ -358,12 +365,12 @@ class GuardedExecute(Execute):
             cell = self.execute_cell(cell, index, store_history=True)
         except DeadKernelError:
             self._stopped = f"the kernel died while running cell {_label(cell, index)}"
-            record(self.resources, "died", _label(cell, index))
+            record(self.resources, I.KernelDied(_label(cell, index)))
             self._fail(cell, "DeadKernelError", "The kernel died while running this cell.")
         except CellTimeoutError:
             self._stopped = (f"the kernel stopped responding in cell {_label(cell, index)} and "
                              f"could not be interrupted")
-            record(self.resources, "unresponsive", (_label(cell, index), self.timeout))
+            record(self.resources, I.KernelUnresponsive(_label(cell, index), self.timeout))
             self._fail(cell, "CellTimeoutError",
                        f"No reply from the kernel after {self.timeout} s, and it ignored the "
                        f"interrupt.")
@@ -397,7 +404,7 @@ class GuardedExecute(Execute):
         except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
             verdicts = [{"passed": False, "message": f"the grader's judge failed: {exc}"}
                         ] * len(self._pending)
-            record(self.resources, "judge", str(exc))
+            record(self.resources, I.JudgeFailed(str(exc)))
         for (cell, _), verdict in zip(self._pending, verdicts):
             if not isinstance(verdict, dict):
                 verdict = {"passed": False, "message": "the grader's judge gave no verdict"}
@@ -441,19 +448,19 @@ class GuardedExecute(Execute):
                 text = f"{output.get('ename')}: {output.get('evalue')}"
                 for limit, signs in LIMIT_SIGNS.items():
                     if any(sign in text for sign in signs):
-                        record(self.resources, "limit", (_label(cell, index), limit))
+                        record(self.resources, I.LimitHit(_label(cell, index), limit))
             if output.output_type == "error" and output.get("ename") == "CellTimeoutError":
-                record(self.resources, "timeout", (_label(cell, index), self.timeout))
+                record(self.resources, I.CellTimedOut(_label(cell, index), self.timeout))
             if output.output_type == "stream" and output.name == "stderr":
                 for line in output.text.splitlines():
                     if line.startswith(MARKER + " exit()"):
-                        record(self.resources, "exit", _label(cell, index))
+                        record(self.resources, I.ExitCalled(_label(cell, index)))
                     elif line.startswith(MARKER):
                         text = line[len(MARKER):].strip().split(" (put back")[0]
                         replaced += text.removeprefix("replaced ").split(", ")
         if replaced:
             is_test = utils.is_grade(cell) and not utils.is_solution(cell)
-            record(self.resources, "tampered", (_label(cell, index), is_test, replaced))
+            record(self.resources, I.Tampered(_label(cell, index), is_test, tuple(replaced)))
             if is_test:
                 # First, so that nbgrader sees it before any result the cell displayed.
                 cell.outputs.insert(0, new_output(
@@ -503,14 +510,6 @@ class GuardedExecute(Execute):
         self._cell_dropped += size - kept
         self._dropped += size - kept
         return super().output(outs, msg, display_id, cell_index)
-
-
-def _human(n, small="characters"):
-    """52 MB, 1.5 kB, 300 characters: a size for a log line."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.{0 if n >= 10 * scale else 1}f} {unit}"
-    return f"{n:g} {small}"
 
 
 __all__ = ["EVENTS", "GradingChannel", "GuardedExecute", "InspectCells", "record"]

@@ -31,6 +31,8 @@ to be near zero would otherwise turn harmless round-off into a false alarm.
 import numpy as np
 
 from . import numerical
+from .tracer import shape_hint
+from .transforms import argnums_tuple, check_float, is_float, partial_in
 
 __all__ = ["check_grads"]
 
@@ -76,7 +78,7 @@ def check_grads(f, args, order=2, modes=("fwd", "rev"), argnums=None, eps=1e-6,
     settings = _Settings(mg, np.random.default_rng(seed), seed, eps, rtol, atol,
                          getattr(f, "__name__", None) or repr(f))
     for i in argnums:
-        _check_argument(_fix_others(f, args, i), args[i], order, modes, settings,
+        _check_argument(partial_in(f, args, (i,)), args[i], order, modes, settings,
                         _Where(i, ()))
 
 
@@ -125,39 +127,17 @@ class _Where:
 
 def _checked_argnums(args, argnums):
     if argnums is None:
-        argnums = tuple(i for i, a in enumerate(args) if _is_float(a))
+        argnums = tuple(i for i, a in enumerate(args) if is_float(a))
         if not argnums:
             raise ValueError("check_grads found no float argument to differentiate; "
                              "pass float64 arrays or numbers (ints are held fixed)")
-    elif isinstance(argnums, (int, np.integer)):
-        argnums = (int(argnums),)
+    argnums = argnums_tuple(argnums, len(args), "check_grads")
     for i in argnums:
-        if not -len(args) <= i < len(args):
-            raise ValueError(f"argnums {i} is out of range for {len(args)} argument(s)")
-        if not _is_float(args[i]):
-            raise TypeError(f"argument {i} has dtype {np.asarray(args[i]).dtype}; only float "
-                            "arguments can be differentiated (convert with .astype(float))")
+        check_float(args[i], i, "check_grads")
         if np.asarray(args[i]).dtype != np.float64:
             raise TypeError(f"argument {i} is {np.asarray(args[i]).dtype}; check_grads needs "
                             "float64 (finite differences in lower precision are too coarse)")
-    return tuple(i % len(args) for i in argnums)
-
-
-def _is_float(a):
-    if isinstance(a, (bool, int, str)) or a is None:
-        return False
-    try:
-        return np.issubdtype(np.asarray(a).dtype, np.floating)
-    except TypeError:
-        return False
-
-
-def _fix_others(f, args, i):
-    def f_of_one(x):
-        full = list(args)
-        full[i] = x
-        return f(*full)
-    return f_of_one
+    return argnums
 
 
 # ---------------------------------------------------------------- the checks
@@ -227,7 +207,7 @@ def _check_argument(g, x, order, modes, s, where):
 
 def _check_derivative_function(fun, args, order, modes, s, where, op):
     for which in (0, 1):
-        _check_argument(_fix_others(fun, args, which), args[which], order, modes, s,
+        _check_argument(partial_in(fun, args, (which,)), args[which], order, modes, s,
                         where.nested(op, which))
 
 
@@ -253,7 +233,7 @@ def _check_structure(value, like, mode, noun, like_name, s, where, other_shape):
     if shape != want_shape:
         _raise(s, where, mode,
                f"the {noun} has shape {shape} but {like_name} has shape {want_shape}",
-               _shape_hint(shape, want_shape, other_shape, mode))
+               shape_hint(shape, want_shape, other_shape, mode))
     if dtype != want_dtype:
         _raise(s, where, mode,
                f"the {noun} has dtype {dtype} but {like_name} has dtype {want_dtype}",
@@ -322,28 +302,6 @@ def _compact(a):
     text = np.array2string(a, precision=6, threshold=12, edgeitems=2, max_line_width=10 ** 6,
                            separator=", ")
     return " ".join(text.split())
-
-
-def _shape_hint(shape, want, other, mode):
-    if mode == "rev":
-        try:
-            broadcast = np.broadcast_shapes(shape, want) == shape
-        except ValueError:
-            broadcast = False
-        if broadcast and np.prod(shape, dtype=int) > np.prod(want, dtype=int):
-            return ("it is the broadcast shape: did you unbroadcast? Sum the cotangent "
-                    "down to the input's shape with mg.unbroadcast(x, g)")
-        if shape == other:
-            return "it has the output's shape: a VJP returns one cotangent shaped like each input"
-    else:
-        if shape == other:
-            return ("it has the input's shape: a JVP rule returns the tangent of the output; "
-                    "broadcast or combine the input's tangent as the function does")
-    if len(shape) >= 2 and shape == want[:-2] + want[-1:] + want[-2:-1]:
-        return "the last two axes are swapped: looks transposed"
-    if np.prod(shape, dtype=int) == np.prod(want, dtype=int):
-        return "same number of entries: a missing reshape, or a reshape to the wrong shape?"
-    return "check which axes the rule sums over (axis, keepdims) and what it broadcasts"
 
 
 def _dtype_hint(dtype):

@@ -8,8 +8,8 @@ pass per input direction instead of one per output.
 """
 import numpy as np
 
-from .tracer import (Box, Trace, call_traced, check_rules, debug, missing_rule, shape_of,
-                     value_of)
+from .tracer import (Box, Trace, call_traced, debug, missing_rule, rule_lookup, shape_of,
+                     zeros_like_value)
 
 
 class JVPNode:
@@ -20,47 +20,50 @@ class JVPNode:
 
 
 class ForwardTrace(Trace):
+    # np.broadcast_to as a primitive, so that an outer trace sees a broadcast tangent:
+    # minigrad.numpy sets its own (the core knows no primitive).
+    broadcast_to = None
+
     def lift(self, prim, ans, args, kwargs, argnums, boxes):
-        rules = prim.jvp_rules
-        if rules is None:
+        rule_for = prim.jvp_rule_for
+        if rule_for is None:
             raise missing_rule(prim, "defjvp", "forward mode (jvp, jacfwd, hessian)")
         out_shape = shape_of(ans)
         tangent = None
         for argnum, box in zip(argnums, boxes):
-            rule = rules[argnum] if argnum < len(rules) else None
+            rule = rule_for(argnum)
             if rule is None:
                 continue
             part = rule(box._node.tangent, ans, *args, **kwargs)
             if shape_of(part) != out_shape:
-                part = _broadcast_contribution(prim, argnum, part, out_shape)
+                part = self._broadcast_contribution(prim, argnum, part, out_shape)
             if debug.nans:
                 debug.check_derivative(prim, "forward", argnum, part)
             tangent = part if tangent is None else tangent + part
         if tangent is None:         # no argument moves the output: its tangent is zero
             return ans
-        return Box(ans, self, JVPNode(tangent))
+        return self.box_type(ans, self, JVPNode(tangent))
+
+    def _broadcast_contribution(self, prim, argnum, part, out_shape):
+        """An argument that was broadcast contributes a tangent of its own, smaller shape."""
+        try:
+            np.broadcast_shapes(shape_of(part), out_shape)
+        except ValueError:
+            raise ValueError(
+                f"The JVP rule of '{prim.name}' for argument {argnum} returned a tangent of "
+                f"shape {shape_of(part)}, which does not fit the output's shape {out_shape}."
+            ) from None
+        return self.broadcast_to(part, out_shape)
 
 
-def _broadcast_contribution(prim, argnum, part, out_shape):
-    """An argument that was broadcast contributes a tangent of its own, smaller shape."""
-    from .numpy import broadcast_to
-    try:
-        np.broadcast_shapes(shape_of(part), out_shape)
-    except ValueError:
-        raise ValueError(
-            f"The JVP rule of '{prim.name}' for argument {argnum} returned a tangent of "
-            f"shape {shape_of(part)}, which does not fit the output's shape {out_shape}."
-        ) from None
-    return broadcast_to(part, out_shape)
-
-
-def defjvp(prim, *rules):
-    """Register forward-mode rules: one per positional argument of `prim`.
+def defjvp(prim, *rules, rule_for=None):
+    """Register forward-mode rules: one per positional argument of `prim`, or, for a
+    primitive with any number of arguments, `rule_for(argnum) -> rule or None`.
 
     `rule(tangent, ans, *args, **kwargs)` returns the output-tangent contribution of that
     argument, given its tangent (same shape as the argument). `None` means zero.
     """
-    prim.jvp_rules = check_rules(prim, rules, "mg.defjvp")
+    prim.jvp_rule_for = rule_lookup(prim, rules, "mg.defjvp", rule_for)
 
 
 def make_jvp(fun, primals, tangents):
@@ -69,10 +72,7 @@ def make_jvp(fun, primals, tangents):
     Returns `(ans, tangent_out)`. All of minigrad's forward-mode operators go through here.
     """
     trace = ForwardTrace()
-    ans = call_traced(fun, [Box(x, trace, JVPNode(t)) for x, t in zip(primals, tangents)])
+    ans = call_traced(fun, [trace.box_type(x, trace, JVPNode(t)) for x, t in zip(primals, tangents)])
     if isinstance(ans, Box) and ans._trace is trace:
         return ans._value, ans._node.tangent
-    dtype = np.result_type(value_of(ans))
-    zero = np.zeros_like(value_of(ans),
-                         dtype=dtype if np.issubdtype(dtype, np.floating) else float)
-    return ans, (zero[()] if zero.ndim == 0 else zero)
+    return ans, zeros_like_value(ans)        # the output does not depend on the inputs

@@ -80,7 +80,7 @@ def trace_graph(fun, *args, argnames=None):
     for name, x in zip(argnames, args):
         node = VJPNode((), (), (), None, np.shape(x))
         trace.add(node, "input", name, [], x)
-        boxes.append(Box(x, trace, node))
+        boxes.append(trace.box_type(x, trace, node))
     ans = call_traced(fun, boxes)
     if not (isinstance(ans, Box) and ans._trace is trace):
         raise ValueError("trace_graph: the output does not depend on the inputs.")

@@ -11,8 +11,8 @@ recursion, so a graph of a hundred thousand nodes costs linear time and no stack
 """
 import numpy as np
 
-from .tracer import (Box, Trace, call_traced, check_rules, debug, missing_rule, paused_gc,
-                     shape_of, value_of)
+from .tracer import (Box, Trace, as_primal, call_traced, debug, missing_rule, paused_gc,
+                     rule_lookup, shape_hint, shape_of, zeros_like_value)
 
 
 class VJPNode:
@@ -30,45 +30,49 @@ class VJPNode:
 
 class ReverseTrace(Trace):
     def lift(self, prim, ans, args, kwargs, argnums, boxes):
-        makers = prim.vjp_makers
-        if makers is None:
+        rule_for = prim.vjp_rule_for
+        if rule_for is None:
             raise missing_rule(prim, "defvjp", "reverse mode (grad, vjp, jacrev)")
         parents, vjps, used = [], [], []
         for argnum, box in zip(argnums, boxes):
-            maker = makers[argnum] if argnum < len(makers) else None
+            maker = rule_for(argnum)
             if maker is not None:
                 parents.append(box._node)
                 vjps.append(maker(ans, *args, **kwargs))
                 used.append(argnum)
         node = VJPNode(parents, vjps, used, prim, shape_of(ans))
-        return Box(ans, self, node)
+        return self.box_type(ans, self, node)
 
 
-def defvjp(prim, *makers):
-    """Register reverse-mode rules: one maker per positional argument of `prim`.
+def defvjp(prim, *makers, rule_for=None):
+    """Register reverse-mode rules: one maker per positional argument of `prim`, or, for
+    a primitive with any number of arguments, `rule_for(argnum) -> maker or None`.
 
     `maker(ans, *args, **kwargs)` returns `lambda g: cotangent` for its argument, where
     `g` has the shape of `ans` and the cotangent must have the shape of that argument.
     Write makers with `minigrad.numpy` functions so that they can be differentiated again.
     """
-    prim.vjp_makers = check_rules(prim, makers, "mg.defvjp")
+    prim.vjp_rule_for = rule_lookup(prim, makers, "mg.defvjp", rule_for)
 
 
-def backward_pass(g, end_node, on_visit=None, on_push=None, keep=None):
+def backward_pass(g, end_node, on_visit=None, on_push=None, keep=None, release=False):
     """Propagate cotangent `g` from `end_node` to every node it depends on.
 
     Returns a dict node -> total cotangent, for the nodes in `keep` (default: all). Keeping
     only the inputs' lets every other cotangent be freed as soon as it has been passed on,
-    so the pass reuses memory instead of holding one array per node.
+    so the pass reuses memory instead of holding one array per node. With `release`, each
+    node also lets go of its VJP closures once they have run, and with them the forward
+    values they kept (a mask, an activation): memory is freed as early as in a hand-written
+    backward pass, and the graph cannot be walked again.
     For drawing and stepping, `on_visit(node, g)`
     is called as each node's cotangent is complete, in the order the pass visits the
     nodes, and `on_push(node, parent, g)` with each contribution it sends to a parent.
     """
     with paused_gc():
-        return _backward_pass(g, end_node, on_visit, on_push, keep)
+        return _backward_pass(g, end_node, on_visit, on_push, keep, release)
 
 
-def _backward_pass(g, end_node, on_visit, on_push, keep):
+def _backward_pass(g, end_node, on_visit, on_push, keep, release):
     children = {end_node: 0}
     stack = [end_node]
     while stack:                                   # count each node's children
@@ -90,7 +94,7 @@ def _backward_pass(g, end_node, on_visit, on_push, keep):
         for parent, vjp, argnum in zip(node.parents, node.vjps, node.argnums):
             parent_g = vjp(g)
             if debug.nans or shape_of(parent_g) != parent.shape:
-                _check_cotangent(node.prim, argnum, parent, parent_g)
+                _check_cotangent(node.prim, argnum, node, parent, parent_g)
             if on_push is not None:
                 on_push(node, parent, parent_g)
             previous = totals.get(parent)
@@ -98,75 +102,49 @@ def _backward_pass(g, end_node, on_visit, on_push, keep):
             children[parent] -= 1
             if children[parent] == 0:
                 ready.append(parent)
+        if release:
+            node.vjps = vjp = ()
     return done
 
 
-def _check_cotangent(prim, argnum, parent, g):
+def _check_cotangent(prim, argnum, node, parent, g):
     shape = shape_of(g)
     if shape != parent.shape:
-        if np.size(value_of(g)) > int(np.prod(parent.shape)):
-            hint = " It is larger: did you unbroadcast? (mg.unbroadcast(x, g) sums it down)"
-        elif shape == parent.shape[::-1]:
-            hint = " It looks transposed."
-        else:
-            hint = ""
         raise ValueError(
             f"The VJP rule of '{prim.name}' returned a cotangent of shape {shape} for "
-            f"argument {argnum}, which has shape {parent.shape}.{hint}")
+            f"argument {argnum}, which has shape {parent.shape}: "
+            f"{shape_hint(shape, parent.shape, node.shape, 'rev')}.")
     debug.check_derivative(prim, "backward", argnum, g)
 
 
-def make_vjp(fun, primals):
+def make_vjp(fun, primals, once=False):
     """Run `fun(*primals)` on a new reverse trace.
 
     Returns `(ans, vjp_fn)` where `vjp_fn(g)` gives one cotangent per primal. All of
-    minigrad's reverse-mode operators go through here.
+    minigrad's reverse-mode operators go through here. With `once` (for `grad`), `vjp_fn`
+    may be called one time only, and frees the graph as it walks it (`release` above).
     """
     trace = ReverseTrace()
     starts = [VJPNode((), (), (), None, shape_of(x)) for x in primals]
-    ans = call_traced(fun, [Box(x, trace, node) for x, node in zip(primals, starts)])
+    ans = call_traced(fun, [trace.box_type(x, trace, node) for x, node in zip(primals, starts)])
     out_shape = np.shape(ans)
+    walked = False
 
     def vjp_fn(g):
+        nonlocal walked
+        if walked:
+            raise RuntimeError("This VJP function was made for one call (once=True) and has "
+                               "freed its graph; make a new one with make_vjp.")
         if np.shape(g) != out_shape:
             raise ValueError(
                 f"The cotangent has shape {np.shape(g)}, but the function's output has "
                 f"shape {out_shape}: they must match.")
         if not (isinstance(ans, Box) and ans._trace is trace):
             return tuple(zeros_like_value(x) for x in primals)   # output ignores inputs
-        grads = backward_pass(g, ans._node, keep=set(starts))
-        return tuple(_as_primal(grads[n], x) if n in grads else zeros_like_value(x)
+        walked = once
+        grads = backward_pass(g, ans._node, keep=set(starts), release=once)
+        return tuple(as_primal(grads[n], x) if n in grads else zeros_like_value(x)
                      for n, x in zip(starts, primals))
 
     value = ans._value if isinstance(ans, Box) and ans._trace is trace else ans
     return value, vjp_fn
-
-
-def zeros_like_value(x):
-    return _as_primal(np.zeros_like(value_of(x), dtype=float), x)
-
-
-def derivative_dtype(x):
-    """The one dtype rule, for every operator: a derivative with respect to x has x's
-    floating dtype (float32 in, float32 out), as in JAX and autograd."""
-    dtype = np.result_type(value_of(x))
-    return dtype if np.issubdtype(dtype, np.floating) else np.dtype(float)
-
-
-def cast_like_primal(g, x):
-    """A computed derivative in x's dtype. Traced ones are left alone, and so is a
-    derivative that is not floating point at all: that is a rule's mistake (a mask
-    returned without multiplying it by g) for check_grads to name, not to paper over."""
-    if isinstance(g, Box) or not np.issubdtype(np.result_type(g), np.floating):
-        return g
-    dtype = derivative_dtype(x)
-    return g if np.result_type(g) == dtype else np.asarray(g).astype(dtype)
-
-
-def _as_primal(g, x):
-    """g as the derivative for x: x's dtype, and a numpy scalar (not a 0-d array) for a
-    scalar x. Traced derivatives (inside another operator) are left as they are."""
-    g = cast_like_primal(g, x)
-    if np.ndim(x) == 0 and isinstance(g, np.ndarray):
-        return g[()]
-    return g

@@ -21,25 +21,12 @@ import numpy as np
 _next_level = itertools.count(1)
 
 
-class Trace:
-    """One run of a differential operator. Subclasses say what a new box's node holds."""
-
-    def __init__(self):
-        self.level = next(_next_level)
-
-    def new_box(self, value, node):
-        return Box(value, self, node)
-
-    def lift(self, prim, ans, args, kwargs, argnums, boxes):
-        """Wrap `ans = prim(*args)` whose arguments `argnums` were `boxes` of this trace."""
-        raise NotImplementedError
-
-
 class Box:
     """A value being traced, with the node that records how it was computed.
 
-    It behaves like a numpy array for reading (shape, operators, indexing, methods); the
-    operators and methods are attached by `minigrad.numpy`, which owns the primitives.
+    Boxes are made by `trace.box_type`, minigrad.numpy's ArrayBox, which owns the
+    primitives and gives a box numpy's operators and methods; this class holds what needs
+    no primitive.
     """
 
     __slots__ = ("_value", "_trace", "_node")
@@ -79,6 +66,21 @@ class Box:
             "minigrad cannot differentiate through in-place assignment (x[i] = v) into a "
             "traced array. Build a new array instead: mnp.where(mask, v, x), "
             "mnp.concatenate([...]) or mnp.array([...]).")
+
+
+class Trace:
+    """One run of a differential operator. Subclasses say what a new box's node holds."""
+
+    # The class of the boxes it makes: minigrad.numpy sets its ArrayBox, a Box with
+    # numpy's operators and methods (the core itself knows no primitive).
+    box_type = Box
+
+    def __init__(self):
+        self.level = next(_next_level)
+
+    def lift(self, prim, ans, args, kwargs, argnums, boxes):
+        """Wrap `ans = prim(*args)` whose arguments `argnums` were `boxes` of this trace."""
+        raise NotImplementedError
 
 
 class paused_gc:
@@ -141,8 +143,8 @@ class Primitive:
     def __init__(self, fun, name=None):
         self.fun = fun
         self.name = name or fun.__name__
-        self.vjp_makers = None
-        self.jvp_rules = None
+        self.vjp_rule_for = None     # argnum -> VJP maker or None, set by defvjp
+        self.jvp_rule_for = None     # argnum -> JVP rule or None, set by defjvp
         self.__name__ = self.name
         self.__doc__ = fun.__doc__
         self.__wrapped__ = fun
@@ -169,13 +171,20 @@ class Primitive:
             if debug.nans:
                 debug.check_forward(self, ans, args)
             return ans
-        argnums, boxes, raw = [], [], list(args)
+        argnums, boxes, raw, nested = [], [], list(args), False
         for i, arg in enumerate(args):
-            if isinstance(arg, Box) and arg._trace is top:
-                argnums.append(i)
-                boxes.append(arg)
-                raw[i] = arg._value
-        ans = self(*raw, **kwargs)
+            if isinstance(arg, Box):
+                if arg._trace is top:
+                    argnums.append(i)
+                    boxes.append(arg)
+                    raw[i] = value = arg._value
+                    nested = nested or isinstance(value, Box)
+                else:
+                    nested = True
+        if nested or debug.nans:
+            ans = self(*raw, **kwargs)
+        else:                       # no outer trace left: the plain function, directly
+            ans = self.fun(*raw, **kwargs)
         return top.lift(self, ans, raw, kwargs, argnums, boxes)
 
 
@@ -197,18 +206,63 @@ class Primitive:
         return args, kwargs
 
 
-class PerArgument:
-    """Rules for a primitive with any number of arguments (concatenate, einsum):
-    `rule_for(argnum)` gives the rule of argument `argnum`."""
+# -- derivatives: their dtype, a scalar's, and a wrong shape explained --------------------
+def zeros_like_value(x):
+    return as_primal(np.zeros_like(value_of(x), dtype=float), x)
 
-    def __init__(self, rule_for):
-        self.rule_for = rule_for
 
-    def __getitem__(self, argnum):
-        return self.rule_for(argnum)
+def derivative_dtype(x):
+    """The one dtype rule, for every operator: a derivative with respect to x has x's
+    floating dtype (float32 in, float32 out), as in JAX and autograd."""
+    dtype = np.result_type(value_of(x))
+    return dtype if dtype.kind == "f" else np.dtype(float)
 
-    def __len__(self):
-        return 1 << 62
+
+def cast_like_primal(g, x):
+    """A computed derivative in x's dtype. Traced ones are left alone, and so is a
+    derivative that is not floating point at all: that is a rule's mistake (a mask
+    returned without multiplying it by g) for check_grads to name, not to paper over."""
+    if isinstance(g, Box):
+        return g
+    g_dtype = np.result_type(g)
+    if g_dtype.kind != "f":
+        return g
+    dtype = derivative_dtype(x)
+    return g if g_dtype == dtype else np.asarray(g).astype(dtype)
+
+
+def as_primal(g, x):
+    """g as the derivative for x: x's dtype, and a numpy scalar (not a 0-d array) for a
+    scalar x. Traced derivatives (inside another operator) are left as they are."""
+    g = cast_like_primal(g, x)
+    if isinstance(g, np.ndarray) and shape_of(x) == ():
+        return g[()]
+    return g
+
+
+def shape_hint(shape, want, other, mode):
+    """Why a rule's derivative of `shape` may not have the `want`ed one: the likely
+    mistake, for a VJP's cotangent (mode 'rev', `other` the output's shape) or a JVP's
+    tangent (mode 'fwd', `other` the input's shape)."""
+    if mode == "rev":
+        try:
+            broadcast = np.broadcast_shapes(shape, want) == shape
+        except ValueError:
+            broadcast = False
+        if broadcast and np.prod(shape, dtype=int) > np.prod(want, dtype=int):
+            return ("it is the broadcast shape: did you unbroadcast? Sum the cotangent "
+                    "down to the input's shape with mg.unbroadcast(x, g)")
+        if shape == other:
+            return "it has the output's shape: a VJP returns one cotangent shaped like each input"
+    else:
+        if shape == other:
+            return ("it has the input's shape: a JVP rule returns the tangent of the output; "
+                    "broadcast or combine the input's tangent as the function does")
+    if len(shape) >= 2 and shape == want[:-2] + want[-1:] + want[-2:-1]:
+        return "the last two axes are swapped: looks transposed"
+    if np.prod(shape, dtype=int) == np.prod(want, dtype=int):
+        return "same number of entries: a missing reshape, or a reshape to the wrong shape?"
+    return "check which axes the rule sums over (axis, keepdims) and what it broadcasts"
 
 
 def missing_rule(prim, definer, operators):
@@ -219,19 +273,29 @@ def missing_rule(prim, definer, operators):
         f"mg.{definer}({prim.name}, rule_for_arg0, rule_for_arg1, ...).")
 
 
-def check_rules(prim, rules, definer):
-    """What students get wrong when registering rules, caught at registration."""
+def rule_lookup(prim, rules, definer, rule_for=None):
+    """`rule_for(argnum) -> rule or None` (None: a zero derivative) for the rules given to
+    `definer`, one per positional argument, or as a `rule_for` function already (for a
+    primitive with any number of arguments: concatenate, einsum). Both modes look rules up
+    through it. What students get wrong when registering rules is caught here."""
     if not isinstance(prim, Primitive):
         raise TypeError(
             f"{definer} needs a primitive, but got {prim!r}. Decorate the function with "
             f"@mg.primitive first: a plain function is traced through, never by its rules.")
-    if len(rules) == 1 and isinstance(rules[0], PerArgument):
-        return rules[0]
+    if rule_for is not None:
+        if rules or not callable(rule_for):
+            raise TypeError(f"{definer}({prim.name}, rule_for=...) takes one function "
+                            f"argnum -> rule, and no rules besides.")
+        return rule_for
     for i, rule in enumerate(rules):
         if rule is not None and not callable(rule):
             raise TypeError(f"{definer}({prim.name}, ...): the rule for argument {i} is "
                             f"{rule!r}; give a function, or None for a zero derivative.")
-    return rules
+    n = len(rules)
+
+    def rule_for(argnum):
+        return rules[argnum] if argnum < n else None
+    return rule_for
 
 
 def primitive(fun):

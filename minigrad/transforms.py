@@ -10,28 +10,43 @@ import numpy as np
 
 from . import forward, reverse
 from . import numpy as mnp
-from .tracer import value_of
+from .tracer import cast_like_primal, derivative_dtype, value_of
 
 
-def _check_float(x, argnum, operator):
-    dtype = np.result_type(value_of(x))
-    if not np.issubdtype(dtype, np.floating):
+def is_float(x):
+    """Whether x can be differentiated: a floating-point number or array."""
+    if isinstance(x, (bool, int, str)) or x is None:
+        return False
+    try:
+        return np.result_type(value_of(x)).kind == "f"
+    except TypeError:
+        return False
+
+
+def check_float(x, argnum, operator):
+    """The one check that argument `argnum` of a function can be differentiated."""
+    if not is_float(x):
+        try:
+            dtype = np.result_type(value_of(x))
+        except TypeError:
+            dtype = type(x).__name__
         raise TypeError(
             f"{operator} differentiates with respect to argument {argnum}, which has dtype "
-            f"{dtype}; derivatives need floating-point inputs. Pass a float: 2.0 instead of "
-            f"2, or np.asarray(x, dtype=float).")
+            f"{dtype}; only floating-point arguments can be differentiated. Pass a float: "
+            f"2.0 instead of 2, or np.asarray(x, dtype=float).")
 
 
-def _argnums_tuple(argnums, n_args, operator):
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+def argnums_tuple(argnums, n_args, operator):
+    """`argnums` (an int or a sequence) as a tuple of non-negative argument positions."""
+    nums = (int(argnums),) if isinstance(argnums, (int, np.integer)) else tuple(argnums)
     for i in nums:
         if not -n_args <= i < n_args:
-            raise ValueError(f"{operator}: argnums={argnums} but the function got "
-                             f"{n_args} positional argument(s).")
+            raise ValueError(f"{operator}: argnums={argnums} is out of range for a function "
+                             f"of {n_args} positional argument(s).")
     return tuple(i % n_args for i in nums)
 
 
-def _partial_in(fun, args, argnums):
+def partial_in(fun, args, argnums):
     """`fun` as a function of the arguments `argnums` only, the others held fixed."""
     def partial(*chosen):
         full = list(args)
@@ -44,7 +59,7 @@ def _partial_in(fun, args, argnums):
 def vjp(fun, *primals):
     """`out, f_vjp = vjp(f, *primals)`; `f_vjp(v)` is v^T J, one cotangent per primal."""
     for i, x in enumerate(primals):
-        _check_float(x, i, "vjp")
+        check_float(x, i, "vjp")
     return reverse.make_vjp(fun, primals)
 
 
@@ -54,7 +69,7 @@ def jvp(fun, primals, tangents):
     if len(primals) != len(tangents):
         raise ValueError(f"jvp got {len(primals)} primals but {len(tangents)} tangents.")
     for i, (x, t) in enumerate(zip(primals, tangents)):
-        _check_float(x, i, "jvp")
+        check_float(x, i, "jvp")
         if np.shape(t) != np.shape(x):
             raise ValueError(f"jvp: tangent {i} has shape {np.shape(t)} but its primal has "
                              f"shape {np.shape(x)}; they must match.")
@@ -65,17 +80,18 @@ def value_and_grad(fun, argnums=0):
     """Like `grad`, but returns `(f(*args), gradient)` from the same forward pass."""
     @functools.wraps(fun)
     def value_and_grad_fun(*args):
-        nums = _argnums_tuple(argnums, len(args), "grad")
+        nums = argnums_tuple(argnums, len(args), "grad")
         for i in nums:
-            _check_float(args[i], i, "grad")
-        ans, f_vjp = reverse.make_vjp(_partial_in(fun, args, nums), [args[i] for i in nums])
+            check_float(args[i], i, "grad")
+        ans, f_vjp = reverse.make_vjp(partial_in(fun, args, nums), [args[i] for i in nums],
+                                      once=True)
         if np.ndim(ans) != 0:
             raise TypeError(
                 f"grad needs a function with a scalar output, but {_name(fun)} returned an "
                 f"array of shape {np.shape(ans)}. For the derivatives of every output use "
                 f"mg.jacrev(f) (the Jacobian), or mg.vjp(f, x) for one vector-Jacobian "
                 f"product.")
-        grads = f_vjp(np.ones_like(value_of(ans), dtype=reverse.derivative_dtype(ans))[()])
+        grads = f_vjp(np.ones_like(value_of(ans), dtype=derivative_dtype(ans))[()])
         return ans, (grads[0] if isinstance(argnums, int) else grads)
     return value_and_grad_fun
 
@@ -102,8 +118,8 @@ def _basis(shape, dtype=float):
 def _stack(rows, out_shape, x):
     rows, in_shape = list(rows), np.shape(x)
     if not rows:
-        return np.zeros(out_shape + in_shape, dtype=reverse.derivative_dtype(x))
-    return reverse.cast_like_primal(mnp.reshape(mnp.stack(rows), out_shape + in_shape), x)
+        return np.zeros(out_shape + in_shape, dtype=derivative_dtype(x))
+    return cast_like_primal(mnp.reshape(mnp.stack(rows), out_shape + in_shape), x)
 
 
 def _jacobian_operator(build):
@@ -113,9 +129,9 @@ def _jacobian_operator(build):
         @functools.wraps(fun)
         def jacobians(*args):
             result = []
-            for i in _argnums_tuple(argnums, len(args), build.__name__):
-                _check_float(args[i], i, build.__name__)
-                result.append(build(_partial_in(fun, args, (i,)), args[i]))
+            for i in argnums_tuple(argnums, len(args), build.__name__):
+                check_float(args[i], i, build.__name__)
+                result.append(build(partial_in(fun, args, (i,)), args[i]))
             return result[0] if isinstance(argnums, int) else tuple(result)
         return jacobians
     operator.__name__, operator.__doc__ = build.__name__, build.__doc__
@@ -126,21 +142,21 @@ def _jacobian_operator(build):
 def jacrev(fun, x):
     """The Jacobian, shape out.shape + in.shape, one VJP per output element."""
     ans, f_vjp = reverse.make_vjp(fun, [x])
-    rows = (f_vjp(e)[0] for e in _basis(np.shape(ans), reverse.derivative_dtype(ans)))
+    rows = (f_vjp(e)[0] for e in _basis(np.shape(ans), derivative_dtype(ans)))
     return _stack(rows, np.shape(ans), x)
 
 
 @_jacobian_operator
 def jacfwd(fun, x):
     """The Jacobian, shape out.shape + in.shape, one JVP per input element."""
-    basis = _basis(np.shape(x), reverse.derivative_dtype(x))
+    basis = _basis(np.shape(x), derivative_dtype(x))
     columns = [forward.make_jvp(fun, [x], [e])[1] for e in basis]
     if not columns:                     # an input with no elements
-        return np.zeros(np.shape(fun(x)) + np.shape(x), dtype=reverse.derivative_dtype(x))
+        return np.zeros(np.shape(fun(x)) + np.shape(x), dtype=derivative_dtype(x))
     # Column k is d out / d x_k: stack them, then move the input axes last.
     out_shape, n_in = np.shape(columns[0]), np.ndim(x)
     stacked = mnp.reshape(mnp.stack(columns), np.shape(x) + out_shape)
-    return reverse.cast_like_primal(mnp.transpose(
+    return cast_like_primal(mnp.transpose(
         stacked, tuple(range(n_in, n_in + len(out_shape))) + tuple(range(n_in))), x)
 
 
@@ -156,7 +172,7 @@ def hessian(fun, argnums=0):
 
     @functools.wraps(fun)
     def blocks(*args):
-        nums = _argnums_tuple(argnums, len(args), "hessian")
+        nums = argnums_tuple(argnums, len(args), "hessian")
         return tuple(tuple(jacfwd(jacrev(fun, i), j)(*args) for j in nums) for i in nums)
     return blocks
 

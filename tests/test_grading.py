@@ -2,6 +2,7 @@
 and the checks cannot be fooled by replacing numpy's or minigrad's functions."""
 
 import builtins
+import re
 
 import numpy as np
 import pytest
@@ -697,3 +698,15 @@ def test_a_failing_check_shows_the_student_the_line_and_the_message_not_the_grad
     nbclient.NotebookClient(nb2, timeout=60, allow_errors=True).execute()
     assert len(nb2.cells[0].outputs[0].traceback) > 2
     nbformat.validate(nb)
+
+
+@pytest.mark.parametrize("rule, says", [
+    (lambda t, ans, x: t, "returns t unchanged: the local derivative is forgotten"),
+    (lambda t, ans, x: t * ans, "returns t times the output (t * ans)"),
+    (lambda t, ans, x: t * G._sigmoid(ans) * (1 - G._sigmoid(ans)),
+     "evaluates the derivative at the output ans"),
+])
+def test_recognisable_jvp_mistakes_are_named(rule, says):
+    for seed in (0, None):
+        with pytest.raises(G.GradingError, match=re.escape(says)):
+            G.check_jvp_rule("sigmoid", rule, seed=seed)

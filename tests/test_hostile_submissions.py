@@ -515,3 +515,29 @@ def test_a_rule_that_asks_minigrad_for_its_derivative_needs_review(batch):
     row = rows(batch)["self_differentiating"]
     assert row["flagged"]
     assert any("minigrad's vjp() inside a rule" in r and "needs review" in r for r in row["reasons"])
+
+
+def test_in_kernel_attacks_earn_nothing_through_plain_nbgrader_autograde_too(batch):
+    """The documented `nbgrader autograde`, with the kit's config and nothing else, grades
+    the attacks on the kernel's verdicts as the kit's command does: each scores only what
+    it deserves, and the honest submission keeps every point."""
+    course = batch["course"]
+    students = ["honest", "wraps_tests", "spoofs_guard", "forges_records", "replaces_checkers",
+                "replaces_deeply", "cheats_during_test", "tests_pass"]
+    env = dict(os.environ, PYTHONPATH=str(ROOT),
+               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    for student in students:
+        shutil.rmtree(course / "autograded" / student, ignore_errors=True)
+        run = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", PS, "--force",
+                              "--student", student], cwd=course, env=env, capture_output=True,
+                             text=True, timeout=300)
+        assert run.returncode == 0, (student, run.stderr[-2000:])
+        assert (course / "autograded" / student / PS / f"{PS}.ipynb").exists(), student
+    worth = points(course)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for student in students:
+            submission = gb.find_submission_notebook(PS, PS, student)
+            got = {g.name: g.score for g in submission.grades if g.name in worth}
+            want = {name: (worth[name] if name in batch["deserved"][student] else 0.0)
+                    for name in worth}
+            assert got == want, (student, {k: (got[k], want[k]) for k in got if got[k] != want[k]})

@@ -45,10 +45,18 @@ def test_every_notebook_is_stored_without_outputs():
                 assert not cell["outputs"] and cell["execution_count"] is None, path
 
 
-def test_gitignore_keeps_grading_state_out():
-    ignored = (ROOT / ".gitignore").read_text().split()
-    for entry in ("gradebook.db", "submitted/", "autograded/", "feedback/", ".venv/"):
-        assert entry in ignored
+def test_gitignore_keeps_grading_state_out_and_the_kit_in():
+    import subprocess
+
+    def ignored(path):
+        return subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=ROOT).returncode == 0
+    for path in ("gradebook.db", "submitted/x/ps1/a.ipynb", "autograded/x/a.ipynb",
+                 "feedback/x/ps1/a.html", "exchange/minigrad-kit/inbound/x", ".venv/bin/python",
+                 "grades.csv"):
+        assert ignored(path), path
+    for path in ("course_tools/templates/feedback/index.html.j2", "course_tools/feedback.py",
+                 "solutions/ps1_finite_differences/ps1_finite_differences.ipynb"):
+        assert not ignored(path), path
 
 
 def test_the_launcher_serves_the_kit_root_opens_lecture_1_and_allows_root_only_as_root():
@@ -72,4 +80,4 @@ def test_the_nbgrader_config_puts_the_exchange_in_the_clone():
     exec(compile((ROOT / "nbgrader_config.py").read_text(), "nbgrader_config.py", "exec"), namespace)
     root = pathlib.Path(namespace["c"].Exchange.root)
     assert root == ROOT / "exchange" and root.is_dir()
-    assert "exchange/" in (ROOT / ".gitignore").read_text().split()
+    assert "/exchange/" in (ROOT / ".gitignore").read_text().split()

@@ -235,6 +235,8 @@ def test_plain_nbgrader_autograde_is_sandboxed_too(attacked):
                               "--student", s], cwd=course, env=env, capture_output=True,
                              text=True, timeout=300)
         assert run.returncode == 0, run.stderr[-2000:]
+        if s in ("honest", "blank"):      # test cells as released: nothing "has changed"
+            assert "has changed" not in run.stderr, run.stderr[-2000:]
     total, scores = _gradebook(course)
     assert {s: scores[s] for s in students} == {"honest": total, "escape": 0.0, "blank": 0.0}
     escape = (course / "autograded" / "escape" / PS / f"{PS}.ipynb").read_bytes()

@@ -1,4 +1,5 @@
 """The tracing machinery: deep graphs, cost, boxes that behave like arrays."""
+import pytest
 import numpy as np
 
 import minigrad as mg
@@ -82,3 +83,66 @@ def test_primitives_run_plain_numpy_outside_traces():
     x = np.arange(3.0)
     np.testing.assert_array_equal(mnp.exp(x), np.exp(x))
     assert type(mnp.sum(x)) is np.float64
+
+
+def test_rules_for_any_number_of_arguments():
+    @mg.primitive
+    def total(*xs):
+        return sum(xs)
+    mg.defvjp(total, rule_for=lambda i: lambda ans, *xs: lambda g: g * (i + 1.0))
+    mg.defjvp(total, rule_for=lambda i: None if i == 0 else (lambda t, ans, *xs: 2.0 * t))
+    assert mg.grad(lambda a, b, c: total(a, b, c), argnums=(0, 1, 2))(1.0, 2.0, 3.0) == (
+        1.0, 2.0, 3.0)
+    assert mg.jvp(lambda a, b: total(a, b), (1.0, 2.0), (1.0, 1.0))[1] == 2.0
+    with pytest.raises(TypeError, match="rule_for"):
+        mg.defvjp(total, lambda ans, *xs: None, rule_for=lambda i: None)
+
+
+def test_the_core_imports_no_primitive():
+    """tracer, reverse and forward know no primitive: only minigrad.numpy imports them,
+    never the other way round (no import cycle)."""
+    import ast
+    import pathlib
+    root = pathlib.Path(mg.__file__).parent
+    for name in ("tracer", "reverse", "forward"):
+        tree = ast.parse((root / f"{name}.py").read_text())
+        modules = {node.module for node in ast.walk(tree)
+                   if isinstance(node, ast.ImportFrom) and node.level > 0}
+        assert modules <= {"tracer"}, (name, modules)
+
+
+def test_grad_frees_what_a_rule_kept_once_the_rule_has_run():
+    """grad walks its graph once, so each VJP closure (and the forward values it keeps)
+    is let go as soon as it has run, as in a hand-written backward pass."""
+    import weakref
+
+    class Kept:
+        pass
+    seen = {}
+
+    @mg.primitive
+    def late(x):
+        return 2.0 * x
+
+    @mg.primitive
+    def early(x):
+        return 3.0 * x
+
+    def late_maker(ans, x):
+        kept = Kept()
+        seen["kept"] = weakref.ref(kept)
+        return lambda g: 2.0 * g + 0.0 * len([kept])
+    mg.defvjp(late, late_maker)
+
+    def early_vjp(g):
+        seen["alive when early ran"] = seen["kept"]() is not None
+        return 3.0 * g
+    mg.defvjp(early, lambda ans, x: early_vjp)
+    assert mg.grad(lambda x: late(early(x)))(1.0) == 6.0
+    assert seen["alive when early ran"] is False
+    assert mg.vjp(lambda x: late(early(x)), 1.0)[1](1.0) == (6.0,)   # vjp keeps its graph
+    assert seen["alive when early ran"] is True
+    _, f_vjp = reverse.make_vjp(lambda x: late(early(x)), [1.0], once=True)
+    assert f_vjp(1.0) == (6.0,)
+    with pytest.raises(RuntimeError, match="one call"):
+        f_vjp(1.0)

@@ -45,3 +45,15 @@ def test_a_lecture_says_it_has_no_tests():
 def test_errors_and_odd_results_pass_through():
     assert summarize({"success": False, "value": "boom"}, "x") == {"success": False, "value": "boom"}
     assert summarize({"success": True, "value": "not json"}, "x")["value"] == "not json"
+
+
+def test_a_notebook_is_read_with_this_pythons_language_info():
+    from course_tools.language_info import fill, kernel_language_info
+    model = {"type": "notebook", "content": {"metadata": {
+        "kernelspec": {"name": "python3"}, "language_info": {"name": "python"}}}}
+    info = fill(model)["content"]["metadata"]["language_info"]
+    assert info == kernel_language_info() and info["version"].startswith("3.")
+    other = {"type": "notebook", "content": {"metadata": {"kernelspec": {"name": "julia-1.10"}}}}
+    assert "language_info" not in fill(other)["content"]["metadata"]
+    assert fill({"type": "file", "content": "x"}) == {"type": "file", "content": "x"}
+    assert fill({"type": "notebook", "content": None}) == {"type": "notebook", "content": None}

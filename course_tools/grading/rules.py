@@ -81,23 +81,31 @@ def _explain_vjp_failure(op, vjp_fn, argnum, args, kwargs, g, got, rng, where):
     raise GradingError(hint.format(where=where) if hint else _explain_values(where, got, expected))
 
 
-def _recognised_mistake(op, args, kwargs, argnum, g, got):
-    """A hint for a wrong VJP whose mistake is a common one, or None."""
+def _recognised_mistake(op, args, kwargs, argnum, g, got, mode="vjp"):
+    """A hint for a wrong VJP (or, with mode="jvp", JVP) whose mistake is a common one, or None.
+
+    `g` is the cotangent the VJP was given (the tangent, for a JVP).
+    """
     x = args[argnum]
-    if got.shape != x.shape or g.shape != x.shape:
-        return None
-    if _close(got, g, 1e-6):
-        return ("{where} returns g unchanged: the local derivative is forgotten. A VJP "
-                "multiplies g by the derivative of the output with respect to this input.")
     ans = _as_ref(op.forward(*args, **kwargs))
+    if g.shape != x.shape or got.shape != (x.shape if mode == "vjp" else ans.shape):
+        return None
+    name, product = ("g", "VJP multiplies g") if mode == "vjp" else ("t", "JVP multiplies t")
+    if got.shape == g.shape and _close(got, g, 1e-6):
+        return (f"{{where}} returns {name} unchanged: the local derivative is forgotten. A "
+                f"{product} by the derivative of the output with respect to this input.")
     if ans.shape == x.shape:
         if _close(got, g * ans, 1e-6):
-            return ("{where} returns g times the output (g * ans): the output is not the "
-                    "local derivative. Multiply g by the derivative of the operation.")
+            return (f"{{where}} returns {name} times the output ({name} * ans): the output is "
+                    f"not the local derivative. Multiply {name} by the derivative of the "
+                    f"operation.")
         moved = list(args)
         moved[argnum] = _copy(ans)
         try:
-            at_ans = _numeric_vjp(op.forward, tuple(moved), kwargs, argnum, g)
+            if mode == "vjp":
+                at_ans = _numeric_vjp(op.forward, tuple(moved), kwargs, argnum, g)
+            else:
+                at_ans = _directional(op.forward, tuple(moved), kwargs, argnum, g)
         except Exception:  # noqa: BLE001 - no hint then
             return None
         if _all_finite(at_ans) and _close(got, at_ans, 1e-5):
@@ -133,7 +141,8 @@ def check_jvp_rule(op_name, rule, argnum=0, seed=None, label=None):
         if got2.size == got.size and _close(got, got2 + _zeros(got.shape), 1e-12, 0.0):
             raise GradingError(f"{where} gives the same result for two different tangents: it "
                                f"ignores the tangent. A JVP computes J t, so t must appear in it.")
-        raise GradingError(_explain_values(where, got, expected))
+        hint = _recognised_mistake(op, args, kwargs, argnum, t, got, mode="jvp")
+        raise GradingError(hint.format(where=where) if hint else _explain_values(where, got, expected))
 
 
 def check_logsumexp_forward(logsumexp, seed=None):

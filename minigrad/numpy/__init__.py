@@ -10,10 +10,9 @@ traced value works for the functions listed here and fails with a clear message 
 others. Anything without a derivative (creating arrays, random numbers, comparisons) is
 numpy's own function, re-exported.
 """
-import numpy as _np
 
-from ..tracer import Box as _Box
-from ..tracer import value_of as _value_of
+from ..forward import ForwardTrace as _ForwardTrace
+from ..tracer import Box as _Box, Trace as _Trace
 from . import jvps as _jvps, vjps as _vjps  # noqa: F401  (registers the rules)
 from .primitives import (  # noqa: F401
     NO_DERIVATIVE, abs, add, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
@@ -40,40 +39,6 @@ from numpy import (  # noqa: E402,F401
     arange, e, empty, eye, float32, float64, full, inf, int64, linspace, nan, newaxis,
     ones, pi, random, zeros)
 
-# -- operators and methods of traced values ---------------------------------------------
-
-
-def _swap(fun):
-    return lambda self, other: fun(other, self)
-
-
-_OPERATORS = {
-    "__add__": add, "__radd__": _swap(add), "__sub__": subtract, "__rsub__": _swap(subtract),
-    "__mul__": multiply, "__rmul__": _swap(multiply), "__truediv__": divide,
-    "__rtruediv__": _swap(divide), "__pow__": power, "__rpow__": _swap(power),
-    "__matmul__": matmul, "__rmatmul__": _swap(matmul), "__neg__": negative,
-    "__pos__": lambda self: self, "__abs__": abs, "__getitem__": getitem,
-    "__eq__": equal, "__ne__": not_equal, "__lt__": less, "__le__": less_equal,
-    "__gt__": greater, "__ge__": greater_equal,
-    "__mod__": remainder, "__rmod__": _swap(remainder), "__floordiv__": floor_divide,
-    "__rfloordiv__": _swap(floor_divide),
-    "T": property(lambda self: transpose(self)),
-    "sum": sum, "mean": mean, "prod": prod, "max": max, "min": min, "var": var, "std": std,
-    "cumsum": cumsum, "ravel": ravel, "squeeze": squeeze, "swapaxes": swapaxes,
-    "dot": dot, "clip": clip, "flatten": ravel, "repeat": repeat, "take": take,
-    "round": round, "argmax": argmax, "argmin": argmin, "argsort": argsort,
-    "trace": trace,
-    "reshape": lambda self, *shape, **kw: reshape(
-        self, shape[0] if len(shape) == 1 else shape, **kw),
-    "transpose": lambda self, *axes: transpose(
-        self, (axes[0] if len(axes) == 1 else axes) or None),
-}
-for _name, _fun in _OPERATORS.items():
-    if _fun is not None:
-        setattr(_Box, _name, _fun)
-_Box.__hash__ = None     # like numpy arrays: == is elementwise, so not hashable
-
-
 # -- plain numpy called on traced values ------------------------------------------------
 _TRACED = {name: obj for name, obj in globals().items()
            if not name.startswith("_") and callable(obj)}
@@ -81,37 +46,92 @@ _TRACED.update(absolute=abs, amax=max, amin=min, true_divide=divide, mod=remaind
                radians=deg2rad, degrees=rad2deg)
 
 
-def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
-    if "out" in kwargs:
+# -- operators and methods of traced values ---------------------------------------------
+class ArrayBox(_Box):
+    """The boxes every trace makes: a `Box` that reads like a numpy array. Operators and
+    methods are the primitives above (a primitive binds like a function, so `sum = sum`
+    makes `x.sum(axis=0)` call `sum(x, axis=0)`)."""
+
+    __slots__ = ()
+    __hash__ = None     # like numpy arrays: == is elementwise, so not hashable
+
+    __add__, __sub__, __mul__, __truediv__, __pow__ = add, subtract, multiply, divide, power
+    __matmul__, __mod__, __floordiv__ = matmul, remainder, floor_divide
+    __neg__, __abs__, __getitem__ = negative, abs, getitem
+    __eq__, __ne__, __lt__, __le__, __gt__, __ge__ = (
+        equal, not_equal, less, less_equal, greater, greater_equal)
+
+    def __radd__(self, other):
+        return add(other, self)
+
+    def __rsub__(self, other):
+        return subtract(other, self)
+
+    def __rmul__(self, other):
+        return multiply(other, self)
+
+    def __rtruediv__(self, other):
+        return divide(other, self)
+
+    def __rpow__(self, other):
+        return power(other, self)
+
+    def __rmatmul__(self, other):
+        return matmul(other, self)
+
+    def __rmod__(self, other):
+        return remainder(other, self)
+
+    def __rfloordiv__(self, other):
+        return floor_divide(other, self)
+
+    def __pos__(self):
+        return self
+
+    sum, mean, prod, max, min, var, std, cumsum = sum, mean, prod, max, min, var, std, cumsum
+    ravel, flatten, squeeze, swapaxes, dot, clip = ravel, ravel, squeeze, swapaxes, dot, clip
+    repeat, take, round, trace = repeat, take, round, trace
+    argmax, argmin, argsort = argmax, argmin, argsort
+
+    @property
+    def T(self):
+        return transpose(self)
+
+    def reshape(self, *shape, **kwargs):
+        return reshape(self, shape[0] if len(shape) == 1 else shape, **kwargs)
+
+    def transpose(self, *axes):
+        return transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
+
+    # plain numpy called on a traced value
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if "out" in kwargs:
+            raise TypeError(
+                f"np.{ufunc.__name__}(..., out=...) writes into an array in place, which "
+                "minigrad cannot differentiate. Use the returned value instead.")
+        fun = _TRACED.get(ufunc.__name__)
+        if method != "__call__" or fun is None:
+            raise TypeError(
+                f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method} has no "
+                f"derivative rule in minigrad. Use minigrad.numpy functions, or define your "
+                f"own with @mg.primitive and mg.defvjp / mg.defjvp.")
+        return fun(*inputs, **kwargs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        fun = _TRACED.get(func.__name__)
+        if fun is None:
+            raise TypeError(
+                f"np.{func.__name__} cannot be applied to a traced value: minigrad.numpy has "
+                f"no rule for it. Use the minigrad.numpy functions (import minigrad.numpy as "
+                f"mnp), or define it with @mg.primitive and mg.defvjp / mg.defjvp.")
+        return fun(*args, **kwargs)
+
+    def __array__(self, dtype=None, copy=None):
         raise TypeError(
-            f"np.{ufunc.__name__}(..., out=...) writes into an array in place, which "
-            "minigrad cannot differentiate. Use the returned value instead.")
-    fun = _TRACED.get(ufunc.__name__)
-    if method != "__call__" or fun is None:
-        raise TypeError(
-            f"np.{ufunc.__name__}{'' if method == '__call__' else '.' + method} has no "
-            f"derivative rule in minigrad. Use minigrad.numpy functions, or define your own "
-            f"with @mg.primitive and mg.defvjp / mg.defjvp.")
-    return fun(*inputs, **kwargs)
+            "A traced value was converted to a plain numpy array, which cuts it out of the "
+            "derivative. Use minigrad.numpy functions on it (mnp.exp, mnp.sum, ...) instead "
+            "of np.array / np.asarray or numpy functions minigrad does not wrap.")
 
 
-def _array_function(self, func, types, args, kwargs):
-    fun = _TRACED.get(func.__name__)
-    if fun is None:
-        raise TypeError(
-            f"np.{func.__name__} cannot be applied to a traced value: minigrad.numpy has "
-            f"no rule for it. Use the minigrad.numpy functions (import minigrad.numpy as "
-            f"mnp), or define it with @mg.primitive and mg.defvjp / mg.defjvp.")
-    return fun(*args, **kwargs)
-
-
-def _array(self, dtype=None, copy=None):
-    raise TypeError(
-        "A traced value was converted to a plain numpy array, which cuts it out of the "
-        "derivative. Use minigrad.numpy functions on it (mnp.exp, mnp.sum, ...) instead of "
-        "np.array / np.asarray or numpy functions minigrad does not wrap.")
-
-
-_Box.__array_ufunc__ = _array_ufunc
-_Box.__array_function__ = _array_function
-_Box.__array__ = _array
+_Trace.box_type = ArrayBox
+_ForwardTrace.broadcast_to = staticmethod(broadcast_to)

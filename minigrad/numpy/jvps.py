@@ -8,7 +8,7 @@ a contribution of a smaller shape is broadcast to the output's by the forward tr
 import numpy as np
 
 from ..forward import defjvp
-from ..tracer import PerArgument, shape_of
+from ..tracer import shape_of
 from . import primitives as p
 from .derivatives import BINARY, REDUCTIONS, UNARY, clip_slopes, index_order, reduction_local
 
@@ -50,7 +50,7 @@ for _prim in (p.squeeze, p.expand_dims, p.broadcast_to, p.swapaxes,
               p.diag):
     _same_function(_prim)
 
-defjvp(p.concatenate_args, PerArgument(lambda i: None if i == 0 else _concatenate_rule(i)))
+defjvp(p.concatenate_args, rule_for=lambda i: None if i == 0 else _concatenate_rule(i))
 
 
 def _concatenate_rule(position):
@@ -77,7 +77,7 @@ for _prim in REDUCTIONS:
 defjvp(p.matmul, lambda t, ans, a, b: p.matmul(t, b), lambda t, ans, a, b: p.matmul(a, t))
 defjvp(p.tensordot, lambda t, ans, a, b, axes=2: p.tensordot(t, b, axes=axes),
        lambda t, ans, a, b, axes=2: p.tensordot(a, t, axes=axes))
-defjvp(p.einsum_args, PerArgument(lambda i: None if i == 0 else _einsum_rule(i)))
+defjvp(p.einsum_args, rule_for=lambda i: None if i == 0 else _einsum_rule(i))
 
 
 def _einsum_rule(position):

@@ -7,7 +7,7 @@ backward pass can itself be traced: that is all higher derivatives need.
 import numpy as np
 
 from ..reverse import defvjp
-from ..tracer import PerArgument, shape_of
+from ..tracer import shape_of
 from . import primitives as p
 from .derivatives import (BINARY, REDUCTIONS, UNARY, clip_slopes, count, index_order,
                           reduction_local, repeat_to_match)
@@ -151,7 +151,7 @@ def _concatenate_maker(position):
     return maker
 
 
-defvjp(p.concatenate_args, PerArgument(lambda i: None if i == 0 else _concatenate_maker(i)))
+defvjp(p.concatenate_args, rule_for=lambda i: None if i == 0 else _concatenate_maker(i))
 
 
 # -- reductions: each element receives the cotangent of the result it went into.
@@ -292,7 +292,7 @@ def _einsum_maker(position):
     return maker
 
 
-defvjp(p.einsum_args, PerArgument(lambda i: None if i == 0 else _einsum_maker(i)))
+defvjp(p.einsum_args, rule_for=lambda i: None if i == 0 else _einsum_maker(i))
 
 
 def _trace_maker(ans, x, offset=0, axis1=0, axis2=1):
