@@ -31,7 +31,7 @@ import time
 import warnings
 from pathlib import Path
 
-from .preprocessors import _human
+from .incidents import _human
 
 LOG = logging.getLogger("course_tools.grade")
 

@@ -40,7 +40,7 @@ import nbformat
 from traitlets import Bool, Integer, List, Unicode
 
 from . import incidents as I
-from .incidents import _human  # noqa: F401 (the grading command's sizes too)
+from .incidents import _human
 from .kernel_guard import MARKER
 
 # (student, notebook) -> list of incidents (course_tools/incidents.py): filled while
