@@ -31,7 +31,11 @@ def configure(c, root=None):
     from nbgrader.preprocessors import GetGrades
 
     from .feedback import TEMPLATES, OfflineFeedback
-    c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES)]
+    # nbgrader's own templates stay on the list after the kit's: the Formgrader finds its
+    # pages there (its template "formgrade"), and this setting replaces the one it makes.
+    import nbgrader.server_extensions.formgrader as formgrader
+    nbgrader_templates = Path(formgrader.__file__).parent / "templates"
+    c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(nbgrader_templates)]
     c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, OfflineFeedback]
     c.GuardedExecute.kernel_manager_class = "course_tools.sandbox.SandboxKernelManager"
     if root is not None:
