@@ -56,6 +56,8 @@ class Course:
     ip: str = "127.0.0.1"
     port: int = 8000
     formgrader_port: int = 9999
+    internal_port: int = 8081       # the hub itself, behind its proxy
+    proxy_api_port: int = 8001
 
     @property
     def course_root(self):
@@ -234,6 +236,8 @@ def hub_environment(course, api_token=None):
         "MINIGRAD_HUB_IP": course.ip,
         "MINIGRAD_HUB_PORT": str(course.port),
         "MINIGRAD_FORMGRADER_PORT": str(course.formgrader_port),
+        "MINIGRAD_HUB_INTERNAL_PORT": str(course.internal_port),
+        "MINIGRAD_PROXY_API_PORT": str(course.proxy_api_port),
     }
     if api_token:
         env["MINIGRAD_HUB_API_TOKEN"] = api_token

@@ -22,6 +22,7 @@ import csv
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import socket
@@ -43,6 +44,7 @@ COURSE_ID = "minigrad-kit"
 INSTRUCTOR = "mkt-instructor"
 STUDENTS = {"mkt-ana": "right", "mkt-ben": "partly", "mkt-cem": "blank"}
 GRADER = "mkt-grader"
+BROWSER_STUDENT = "mkt-dee"       # does it all in Chromium
 BASE = Path("/srv/minigrad-kit-test")
 PARTLY = ["difference_quotients", "rel_error", "convergence_order"]   # the answers ben writes
 
@@ -127,7 +129,7 @@ class Hub:
 
 def _reset(course):
     """No account, home, exchange or hub state left from an earlier run."""
-    for name in [GRADER, INSTRUCTOR, *STUDENTS]:
+    for name in [GRADER, INSTRUCTOR, *STUDENTS, BROWSER_STUDENT]:
         try:
             pwd.getpwnam(name)
         except KeyError:
@@ -144,9 +146,10 @@ def running_hub(tmp_path_factory):
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI runs the hub test: {problem}")
         pytest.skip(problem)
-    course = hub.Course(instructors=[INSTRUCTOR], students=list(STUDENTS), grader=GRADER,
+    course = hub.Course(instructors=[INSTRUCTOR], students=[*STUDENTS, BROWSER_STUDENT], grader=GRADER,
                         state=BASE / "hub", exchange=BASE / "exchange",
-                        port=_free_port(), formgrader_port=_free_port())
+                        port=_free_port(), formgrader_port=_free_port(),
+                        internal_port=_free_port(), proxy_api_port=_free_port())
     _reset(course)
     began = time.monotonic()
     passwords = hub.prepare(course, log=lambda line: print("  hub:", line))
@@ -182,7 +185,7 @@ def running_hub(tmp_path_factory):
             process.wait(30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, 9)
-        for name in [INSTRUCTOR, *STUDENTS, GRADER]:
+        for name in [INSTRUCTOR, *STUDENTS, BROWSER_STUDENT, GRADER]:
             subprocess.run(["pkill", "-KILL", "-u", name], check=False)
 
 
@@ -301,7 +304,7 @@ def test_every_score_is_what_the_notebook_earns(running_hub, course_loop):
 
 def test_exported_grades_have_each_student_once_with_their_score(course_loop):
     rows = list(csv.DictReader(open(course_loop["grades_csv"])))
-    by_student = {r["student_id"]: r for r in rows if r["assignment"] == PS}
+    by_student = {r["student_id"]: r for r in rows if r["assignment"] == PS and r["student_id"] != BROWSER_STUDENT}
     assert set(by_student) == set(STUDENTS)
     for name, kind in STUDENTS.items():
         assert float(by_student[name]["score"]) == pytest.approx(sum(_expected(kind).values())), by_student[name]
@@ -369,3 +372,96 @@ def test_students_have_no_instructor_tools(running_hub, course_loop):
     assert status in (302, 403, 404), status
     status, _ = h.request("GET", "/user/mkt-ben/formgrader/api/assignments", token)
     assert status == 404, status
+
+
+# ------------------------------------------------------------------------- in Chromium
+
+REL_ERROR = (
+    "def rel_error(a, b):\n"
+    "    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)\n"
+    "    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)), initial=0.0))")
+
+
+def _log_in(page, h, name, next_path=""):
+    page.goto(h.url + "/hub/login" + (f"?next={urllib.parse.quote(next_path)}" if next_path else ""))
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", h.passwords[name])
+    page.click("button[type=submit], input[type=submit]")
+
+
+def _assignment_list(page):
+    page.wait_for_selector(".lm-MenuBar-itemLabel", timeout=120_000)
+    page.click(".lm-MenuBar-itemLabel:text-is('Nbgrader')")
+    page.click(".lm-Menu-itemLabel:text-is('Assignment List')")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    import browser_utils as bu
+    problem = bu.chromium_problem()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI runs the browser tests: {problem}")
+        pytest.skip(problem)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(bu.CHROMIUM), args=bu.CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def test_in_chromium_a_student_logs_in_fetches_works_validates_submits_and_the_instructor_grades_it(
+        running_hub, course_loop, browser):
+    """dee writes one answer (rel_error, 1 of ps1's 10 points) and leaves the rest."""
+    import browser_utils as bu
+    h, name = running_hub, BROWSER_STUDENT
+    page = browser.new_page()
+    _log_in(page, h, name)
+    page.wait_for_url(f"**/user/{name}/lab**", timeout=120_000)
+    _assignment_list(page)
+    page.click("#released_assignments_list button:text-is('Fetch')", timeout=60_000)
+    page.wait_for_selector(f"#fetched_assignments_list :text('{PS}')", timeout=60_000)
+
+    base = page.url.split("/lab")[0]
+    page.goto(f"{base}/lab/tree/{PS}/{PS}.ipynb?reset")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+    bu.wait_for_kernel_idle(page, 120)
+    page.locator(".jp-CodeCell", has_text="def rel_error(a, b):").first.locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(REL_ERROR)
+    page.keyboard.press("Escape")
+    bu.run_all(page)
+    page.wait_for_timeout(2000)
+    bu.wait_for_kernel_idle(page, 300)
+    page.keyboard.press("Control+s")
+    page.wait_for_selector(bu.DIRTY_TAB, state="detached", timeout=20_000)
+
+    page.click(".jp-NotebookPanel:not(.lm-mod-hidden) .validate-button")
+    dialog = page.locator(".jp-Dialog", has_text="Validation Results")
+    dialog.wait_for(timeout=120_000)
+    summary = dialog.locator("#validation-message").inner_text()
+    assert summary.lstrip().startswith("Summary: 1 of 6 tests pass"), summary[:400]
+    page.keyboard.press("Escape")
+
+    page.goto(f"{base}/lab?reset")
+    _assignment_list(page)
+    page.click("#fetched_assignments_list button:text-is('Submit')", timeout=60_000)
+    page.wait_for_selector(f"#submitted_assignments_list :text('{PS}')", timeout=60_000)
+    page.close()
+
+    # The instructor, in another browser session, collects and autogrades in the Formgrader.
+    context = browser.new_context()
+    page = context.new_page()
+    _log_in(page, h, INSTRUCTOR, f"/services/{COURSE_ID}/formgrader/")
+    page.wait_for_url("**/formgrader/manage_assignments", timeout=120_000)
+    page.click(f"tr:has-text('{PS}') td.collect a")
+    page.wait_for_selector(".modal-dialog:has-text('Successfully collected')", timeout=120_000)
+    page.goto(page.url.split("/formgrader")[0] + f"/formgrader/manage_submissions/{PS}")
+    row = f"tr:has-text('{name}')"
+    page.wait_for_selector(f"{row} td.autograde a", timeout=60_000)
+    page.click(f"{row} td.autograde a")
+    page.wait_for_selector(".modal-dialog:has-text('Successfully autograded')", timeout=600_000)
+    page.click(".modal-dialog button:text-is('OK')")
+    from playwright.sync_api import expect
+    expect(page.locator(row)).to_contain_text(re.compile(r"graded\s*1 / 10"), timeout=60_000)
+    context.close()

@@ -14,7 +14,9 @@
 #   MINIGRAD_EXCHANGE         nbgrader's exchange, a folder every account reaches
 #   MINIGRAD_INSTRUCTORS      comma-separated accounts who reach the Formgrader (hub admins)
 #   MINIGRAD_STUDENTS         comma-separated accounts allowed to log in as students
-#   MINIGRAD_HUB_IP, MINIGRAD_HUB_PORT, MINIGRAD_FORMGRADER_PORT
+#   MINIGRAD_HUB_IP, MINIGRAD_HUB_PORT      where users reach the hub (its proxy)
+#   MINIGRAD_HUB_INTERNAL_PORT, MINIGRAD_PROXY_API_PORT, MINIGRAD_FORMGRADER_PORT
+#                             ports on 127.0.0.1 for the hub, the proxy's API, the Formgrader
 #   MINIGRAD_HUB_API_TOKEN    optional: a token for scripts (roster sync, the kit's tests),
 #                             given the hub's admin role
 import os
@@ -36,6 +38,8 @@ PATH = f"{ENV}/bin:/usr/local/bin:/usr/bin:/bin"
 c.JupyterHub.ip = os.environ.get("MINIGRAD_HUB_IP", "127.0.0.1")
 c.JupyterHub.port = int(os.environ.get("MINIGRAD_HUB_PORT", "8000"))
 c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = int(os.environ.get("MINIGRAD_HUB_INTERNAL_PORT", "8081"))
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{os.environ.get('MINIGRAD_PROXY_API_PORT', '8001')}"
 # The database, cookie secret and proxy token stay in a folder only root can enter.
 c.JupyterHub.db_url = f"sqlite:///{STATE}/private/jupyterhub.sqlite"
 c.JupyterHub.cookie_secret_file = f"{STATE}/private/jupyterhub_cookie_secret"
