@@ -4,6 +4,7 @@ Run as root, on a machine you can give to the course (it creates Unix accounts):
 
     python -m course_tools.hub demo                # prepare, then start the hub on 127.0.0.1:8000
     python -m course_tools.hub demo --students 30  # instructor1, student1 ... student30
+    python -m course_tools.hub --help              # names, paths and ports
     python -m course_tools.hub prepare             # the same without starting it
 
 What ``prepare`` does, each step safe to repeat:
@@ -280,29 +281,42 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m course_tools.hub", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=["demo", "prepare"])
-    parser.add_argument("--students", type=int, default=3, help="how many students (student1 ...)")
+    defaults = Course()
+    parser.add_argument("--students", type=int, default=3, help="how many students (default 3)")
+    parser.add_argument("--student-prefix", default="student",
+                        help="students are PREFIX1, PREFIX2, ... (default: student)")
     parser.add_argument("--instructor", default="instructor1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--ip", default="127.0.0.1",
+    parser.add_argument("--grader", default=defaults.grader)
+    parser.add_argument("--ip", default=defaults.ip,
                         help="where the hub listens (keep 127.0.0.1 behind an HTTPS proxy)")
-    parser.add_argument("--env", default="/opt/minigrad-kit/env")
+    parser.add_argument("--port", type=int, default=defaults.port)
+    for name in ("internal_port", "proxy_api_port", "formgrader_port"):
+        parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(defaults, name))
+    parser.add_argument("--env", type=Path, default=defaults.env)
+    parser.add_argument("--state", type=Path, default=defaults.state)
+    parser.add_argument("--exchange", type=Path, default=defaults.exchange)
     args = parser.parse_args(argv)
     course = Course(instructors=[args.instructor],
-                    students=[f"student{i}" for i in range(1, args.students + 1)],
-                    env=Path(args.env), ip=args.ip, port=args.port)
+                    students=[f"{args.student_prefix}{i}" for i in range(1, args.students + 1)],
+                    grader=args.grader, env=args.env, state=args.state, exchange=args.exchange,
+                    ip=args.ip, port=args.port, internal_port=args.internal_port,
+                    proxy_api_port=args.proxy_api_port, formgrader_port=args.formgrader_port)
     passwords = prepare(course)
-    print("\nlog-ins (also in", course.state / "private" / "passwords.txt", "):")
+    print(f"\nlog-ins (also in {course.state / 'private' / 'passwords.txt'}):")
     for name, password in passwords.items():
         print(f"  {name:<16} {password}")
+    env_vars = hub_environment(course)
     if args.action == "prepare":
-        print("\nstart it with:", " ".join(hub_command(course)), "(as root, in", course.state / "private", ")")
+        print("\nstart it, as root, with:\n  cd", course.state / "private", "&&",
+              " ".join(f"{k}={v}" for k, v in env_vars.items()), " ".join(hub_command(course)))
         return 0
-    print(f"\nJupyterHub on http://{course.ip}:{course.port}/ -- the instructor's Formgrader is "
-          f"http://{course.ip}:{course.port}/services/{COURSE}/formgrader ; Ctrl-C stops it.\n",
-          flush=True)
-    env = dict(os.environ, **hub_environment(course))
+    url = f"http://{course.ip}:{course.port}"
+    print(f"\nJupyterHub: {url}/  (students log in there and find ps1 ... ps5 in the Assignment "
+          f"List once released)\nFormgrader: {url}/services/{COURSE}/formgrader  (the instructor: "
+          "Generate, then Release a problem set)\nCtrl-C stops the hub.\n", flush=True)
     try:
-        return subprocess.call(hub_command(course), cwd=course.state / "private", env=env)
+        return subprocess.call(hub_command(course), cwd=course.state / "private",
+                               env=dict(os.environ, **env_vars))
     except KeyboardInterrupt:
         return 0
 

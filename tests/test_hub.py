@@ -25,8 +25,10 @@ import pwd
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -465,3 +467,73 @@ def test_in_chromium_a_student_logs_in_fetches_works_validates_submits_and_the_i
     from playwright.sync_api import expect
     expect(page.locator(row)).to_contain_text(re.compile(r"graded\s*1 / 10"), timeout=60_000)
     context.close()
+
+
+# ------------------------------------------------------------------- the demo command
+
+DEMO = {"instructor": "mkt-demo-teacher", "grader": "mkt-demo-grader", "prefix": "mkt-demo-s"}
+
+
+def test_the_demo_command_starts_a_hub_its_printed_log_ins_open(running_hub, tmp_path):
+    """``python -m course_tools.hub demo`` as an instructor trying the kit runs it (with its
+    own names and ports, beside the hub above); a printed student log-in gets into the hub."""
+    names = [DEMO["instructor"], DEMO["grader"], DEMO["prefix"] + "1"]
+    for name in names:
+        subprocess.run(["pkill", "-KILL", "-u", name], check=False, capture_output=True)
+        subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)
+    port = _free_port()
+    command = [sys.executable, "-m", "course_tools.hub", "demo", "--students", "1",
+               "--student-prefix", DEMO["prefix"], "--instructor", DEMO["instructor"],
+               "--grader", DEMO["grader"], "--port", str(port),
+               "--internal-port", str(_free_port()), "--proxy-api-port", str(_free_port()),
+               "--formgrader-port", str(_free_port()),
+               "--state", str(BASE / "demo-hub"), "--exchange", str(BASE / "demo-exchange")]
+    out = tmp_path / "demo.log"
+    began = time.monotonic()
+    with open(out, "w") as log:
+        demo = subprocess.Popen(command, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                env={k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")})
+    try:
+        url = f"http://127.0.0.1:{port}"
+        while True:
+            assert demo.poll() is None, out.read_text()
+            try:
+                with urllib.request.urlopen(url + "/hub/health", timeout=5):
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() - began < 600, out.read_text()
+            time.sleep(0.5)
+        printed = out.read_text()
+        student = DEMO["prefix"] + "1"
+        password = re.search(rf"^\s+{re.escape(student)}\s+(\S+)$", printed, re.M).group(1)
+        assert f"{url}/services/minigrad-kit/formgrader" in printed
+        # a wrong password is refused; the printed one logs in (a cookie and a redirect)
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(),
+                                             _NoRedirect())
+        login = opener.open(url + "/hub/login")
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', login.read().decode()).group(1)
+        for attempt, expected in ((password + "x", 403), (password, 302)):
+            form = urllib.parse.urlencode({"username": student, "password": attempt,
+                                           "_xsrf": xsrf}).encode()
+            try:
+                status = opener.open(url + "/hub/login", data=form).status
+            except urllib.error.HTTPError as error:
+                status = error.code
+            assert status == expected, (attempt == password, status)
+        print(f"\n  demo: hub answering {time.monotonic() - began:.1f} s after the command")
+    finally:
+        os.killpg(demo.pid, signal.SIGINT)
+        try:
+            demo.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(demo.pid, signal.SIGKILL)
+        for name in names:
+            subprocess.run(["pkill", "-KILL", "-u", name], check=False, capture_output=True)
+            subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
