@@ -21,12 +21,24 @@ Configured on a hub by
 ``deploy/jupyterhub/nbgrader_config.py``::
 
     c.ExchangeFactory.submit = "course_tools.exchange.PrivateSubmit"
+
+:class:`OwnedCollect` closes the other way round: nbgrader's ``submit`` takes a ``--student``
+option, so a student can hand in *under another's name* (``nbgrader submit ps1 --student
+ana``), and nbgrader's ``collect``, which takes each name's latest submission, then files
+that one as ana's -- it only logs "cheating attempt?" when the owner differs. The kit's
+collect takes a submission only from the account it is named after, and says which ones it
+left out and who made them::
+
+    c.ExchangeFactory.collect = "course_tools.exchange.OwnedCollect"
 """
 
 import os
 import shutil
 import stat
 
+import pwd
+
+from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.exchange.default.submit import ExchangeSubmit
 from nbgrader.utils import ignore_patterns
 
@@ -75,3 +87,36 @@ def private(path):
             os.chmod(os.path.join(folder, name), FILE_MODE)
     for folder in reversed(folders):
         os.chmod(folder, DIR_MODE)
+
+
+def _owner(path):
+    try:
+        return pwd.getpwuid(os.stat(path).st_uid).pw_name
+    except KeyError:
+        return f"uid {os.stat(path).st_uid}"
+
+
+class OwnedCollect(ExchangeCollect):
+    """nbgrader's collect, taking each student's latest submission among those they made."""
+
+    def _path_to_record(self, path):
+        record = super()._path_to_record(path)
+        record["owner"] = _owner(path)
+        return record
+
+    def _sort_by_timestamp(self, records):
+        # nbgrader calls this on each student's submissions and takes the first. Forged ones
+        # are left out; a student with none of their own gets a record that copies nothing.
+        owned = [r for r in records if r["owner"] == r["username"]]
+        for r in records:
+            if r not in owned:
+                self.log.warning("Not collected: %s is named after %s but was made by %s",
+                                 r["filename"], r["username"], r["owner"])
+        if owned:
+            return super()._sort_by_timestamp(owned)
+        return [{"username": records[0]["username"], "filename": None,
+                 "timestamp": max(r["timestamp"] for r in records)}]
+
+    def copy_files(self):
+        self.src_records = [r for r in self.src_records if r["filename"] is not None]
+        super().copy_files()

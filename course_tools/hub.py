@@ -160,6 +160,8 @@ HUB_BLOCK = '''
 # ---- On the course's JupyterHub (written by python -m course_tools.hub) -------------------
 # The exchange every account reaches, instead of exchange/ beside this file.
 c.Exchange.root = os.environ.get("MINIGRAD_EXCHANGE", "{exchange}")
+# Submissions only from the account each is named after (course_tools/exchange.py).
+c.ExchangeFactory.collect = "course_tools.exchange.OwnedCollect"
 '''
 
 

@@ -367,6 +367,26 @@ def test_a_student_cannot_reach_another_submission_or_the_course(running_hub, co
     assert _as("mkt-ana", "cat", str(theirs)).returncode == 0
 
 
+def test_a_submission_made_under_another_name_is_not_collected(running_hub, course_loop):
+    """ben hands in his own notebook as ana's (nbgrader submit --student); collect keeps hers."""
+    h = running_hub
+    hers = h.course.course_root / "submitted" / "mkt-ana" / PS / f"{PS}.ipynb"
+    before = hers.read_bytes()
+    forged = hub.as_user("mkt-ben", [str(h.course.env / "bin" / "nbgrader"), "submit", PS,
+                                     "--student=mkt-ana"],
+                         cwd=pwd.getpwnam("mkt-ben").pw_dir, path=f"{h.course.env}/bin:/usr/bin:/bin",
+                         env={"JUPYTER_CONFIG_PATH": str(h.course.state / "jupyter_config"),
+                              "MINIGRAD_EXCHANGE": str(h.course.exchange)},
+                         capture_output=True, text=True)
+    assert forged.returncode == 0, forged.stdout + forged.stderr    # the exchange takes it ...
+    inbound = h.course.exchange / COURSE_ID / "inbound"
+    assert len([p for p in inbound.iterdir() if p.name.startswith("mkt-ana+")]) == 2
+    collected = h.formgrader("POST", f"assignment/{PS}/collect")
+    assert collected.get("success"), collected
+    assert "Not collected" in collected["log"] and "made by mkt-ben" in collected["log"], collected["log"]
+    assert hers.read_bytes() == before                              # ... collect does not
+
+
 def test_students_have_no_instructor_tools(running_hub, course_loop):
     h = running_hub
     token = h.user_token("mkt-ben", [f"access:servers!user=mkt-ben"])

@@ -13,3 +13,6 @@ c.Exchange.root = os.environ.get("MINIGRAD_EXCHANGE", "/srv/nbgraderexchange")
 # A submission readable by its student and the grader only (nbgrader's own leaves it
 # readable by everyone who learns its name): see course_tools/exchange.py.
 c.ExchangeFactory.submit = "course_tools.exchange.PrivateSubmit"
+# Collect takes a submission only from the account it is named after (nbgrader's own files a
+# submission made with `nbgrader submit --student <someone else>` as theirs).
+c.ExchangeFactory.collect = "course_tools.exchange.OwnedCollect"
