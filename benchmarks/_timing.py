@@ -6,6 +6,15 @@ on one of them. Alternating them repetition by repetition, and rotating who goes
 exposes both to the same conditions; the ratio of each repetition's pair is then taken,
 and the median of those ratios ignores the odd repetition that was interrupted.
 
+Why an untimed call before each timed one?  A call's time depends on what ran just
+before it: the caches, the allocator's free lists and the garbage collector's counts are
+left as the previous call left them. With a fixed rotation every contestant always
+follows the same other one (in a rotation of A, B, C, D, B runs right after A in three
+repetitions of four), so one of them is always timed on a neighbour's warm caches and
+another always pays a neighbour's debts. Each timed call is therefore preceded by an
+untimed call of the same contestant: every contestant is timed in the state it leaves
+itself in, as in a training loop that calls it again and again.
+
 Why one BLAS thread?  The MLP step is mostly matrix products. With several threads its
 time depends on how many cores happen to be free, and the ratios would measure the
 machine rather than the library's overhead. This module must be imported, and
@@ -28,8 +37,9 @@ def single_thread_blas():
 def interleaved(contestants, repeats=15, number=1, warmup=1, clock=None):
     """Time each zero-argument callable in `contestants` (name -> callable).
 
-    Every repetition runs each contestant `number` times in a row, in an order rotated
-    by one each repetition. Returns name -> list of seconds per call, one per repetition.
+    Every repetition runs each contestant once untimed and then `number` times timed, in
+    an order rotated by one each repetition. Returns name -> list of seconds per call,
+    one per repetition.
     `clock` is wall time by default; `time.process_time` (CPU time of this process)
     leaves out the time other jobs hold the core, on a busy machine.
     """
@@ -43,6 +53,7 @@ def interleaved(contestants, repeats=15, number=1, warmup=1, clock=None):
         k = rep % len(names)
         for name in names[k:] + names[:k]:
             fun = contestants[name]
+            fun()                       # untimed: the timed call follows one of its own
             start = clock()
             for _ in range(number):
                 fun()

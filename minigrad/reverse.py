@@ -127,7 +127,7 @@ def make_vjp(fun, primals, once=False):
     trace = ReverseTrace()
     starts = [VJPNode((), (), (), None, shape_of(x)) for x in primals]
     ans = call_traced(fun, [trace.box_type(x, trace, node) for x, node in zip(primals, starts)])
-    out_shape = np.shape(ans)
+    out_shape = shape_of(ans)
     walked = False
 
     def vjp_fn(g):

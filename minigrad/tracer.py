@@ -160,8 +160,11 @@ class Primitive:
         # The innermost trace among the arguments handles this call: its boxes are
         # unwrapped, the primitive runs again on the values (where any outer trace gets
         # its turn), and the innermost trace wraps the result with its node.
-        if kwargs and any(isinstance(v, Box) for v in kwargs.values()):
-            args, kwargs = self._positional(args, kwargs)
+        # (This runs once per operation, traced or not, so it is written as plain loops.)
+        for value in kwargs.values():
+            if isinstance(value, Box):
+                args, kwargs = self._positional(args, kwargs)
+                break
         top = None
         for arg in args:
             if isinstance(arg, Box) and (top is None or arg._trace.level > top.level):
@@ -186,7 +189,6 @@ class Primitive:
         else:                       # no outer trace left: the plain function, directly
             ans = self.fun(*raw, **kwargs)
         return top.lift(self, ans, raw, kwargs, argnums, boxes)
-
 
     def _positional(self, args, kwargs):
         """Traced values passed by keyword (`mnp.sum(a=x)`) move to their positions: rules

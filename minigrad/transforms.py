@@ -91,7 +91,7 @@ def value_and_grad(fun, argnums=0):
                 f"array of shape {np.shape(ans)}. For the derivatives of every output use "
                 f"mg.jacrev(f) (the Jacobian), or mg.vjp(f, x) for one vector-Jacobian "
                 f"product.")
-        grads = f_vjp(np.ones_like(value_of(ans), dtype=derivative_dtype(ans))[()])
+        grads = f_vjp(derivative_dtype(ans).type(1))   # the seed: d ans / d ans = 1
         return ans, (grads[0] if isinstance(argnums, int) else grads)
     return value_and_grad_fun
 

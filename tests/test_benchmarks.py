@@ -94,3 +94,21 @@ def test_run_all_prints_the_table(capsys):
                 "time(grad f) / time(f)", "per-op overhead", "time per node"):
         assert row in out
     assert "ratios mean nothing" in out
+
+
+def test_each_timed_call_follows_a_call_of_its_own():
+    # A call's time depends on what ran just before it (caches, allocator, collector).
+    # With a bare rotation each contestant always followed the same other one; now every
+    # timed call is preceded by an untimed call of the same contestant.
+    import _timing
+    log, ticks = [], iter(range(10_000))
+    calls = {name: (lambda name=name: log.append(name)) for name in "abc"}
+    clock = lambda: (log.append("clock"), next(ticks))[1]
+    times = _timing.interleaved(calls, repeats=6, warmup=0, clock=clock)
+    assert all(len(ts) == 6 for ts in times.values())
+    # per contestant: an untimed call, the clock, the timed call of the same, the clock
+    assert len(log) == 4 * 18
+    quads = [log[i:i + 4] for i in range(0, len(log), 4)]
+    assert all(q[0] == q[2] != "clock" and q[1] == q[3] == "clock" for q in quads)
+    firsts = [quads[3 * r][0] for r in range(6)]
+    assert set(firsts) == set("abc")              # who goes first still rotates

@@ -29,12 +29,14 @@ def unbroadcast(x, g):
 def sum_to_shape(g, shape):
     """`unbroadcast` given only the shape. Rules keep shapes rather than arrays in their
     closures, so the forward pass's intermediate arrays are freed as soon as possible."""
-    if shape_of(g) == shape:
+    g_shape = shape_of(g)
+    if g_shape == shape:
         return g
-    extra = np.ndim(g) - len(shape)
+    extra = len(g_shape) - len(shape)
     if extra > 0:
         g = p.sum(g, axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and shape_of(g)[i] != 1)
+        g_shape = g_shape[extra:]
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g_shape[i] != 1)
     if stretched:
         g = p.sum(g, axis=stretched, keepdims=True)
     return g
