@@ -389,7 +389,7 @@ def test_a_submission_made_under_another_name_is_not_collected(running_hub, cour
 
 def test_students_have_no_instructor_tools(running_hub, course_loop):
     h = running_hub
-    token = h.user_token("mkt-ben", [f"access:servers!user=mkt-ben"])
+    token = h.user_token("mkt-ben", ["access:servers!user=mkt-ben"])
     status, _ = h.request("GET", f"/services/{COURSE_ID}/formgrader/api/assignments", token)
     assert status in (302, 403, 404), status
     status, _ = h.request("GET", "/user/mkt-ben/formgrader/api/assignments", token)
