@@ -9,7 +9,7 @@ starts; then every step goes through the server of the user who takes it, as in 
   work through the contents API (one right, one partly, one not at all), submits;
 - the instructor collects, autogrades (in the kit's sandbox), generates and releases feedback;
 - each student fetches their feedback and sees their own score only;
-- the grader exports the grades.
+- the grader exports the grades (nbgrader's CSV and Canvas's import file).
 
 Scores are checked cell by cell against what each notebook earns: a test cell's points
 when its answer is the solution's, 0 when the answer is left as released. The isolation
@@ -276,7 +276,7 @@ def course_loop(running_hub):
 
     t = time.monotonic()
     course_root = h.course.course_root
-    exported = hub.as_user(GRADER, [str(h.course.env / "bin" / "nbgrader"), "export"],
+    exported = hub.as_user(GRADER, [str(h.course.env / "bin" / "python"), "-m", "course_tools.export"],
                            cwd=course_root, path=f"{h.course.env}/bin:/usr/bin:/bin",
                            capture_output=True, text=True)
     assert exported.returncode == 0, exported.stdout + exported.stderr
@@ -284,7 +284,8 @@ def course_loop(running_hub):
     timings["whole loop"] = time.monotonic() - began
     print("\n  hub loop, three students:",
           ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
-    return {"feedback": feedback, "grades_csv": course_root / "grades.csv", "timings": timings}
+    return {"feedback": feedback, "grades_csv": course_root / "grades" / "nbgrader_grades.csv",
+            "canvas_csv": course_root / "grades" / "canvas_grades.csv", "timings": timings}
 
 
 def _gradebook_scores(h):
@@ -311,6 +312,19 @@ def test_exported_grades_have_each_student_once_with_their_score(course_loop):
     for name, kind in STUDENTS.items():
         assert float(by_student[name]["score"]) == pytest.approx(sum(_expected(kind).values())), by_student[name]
         assert float(by_student[name]["max_score"]) == pytest.approx(sum(cu.grade_cells(PS).values()))
+
+
+def test_the_canvas_file_has_each_student_once_with_their_score(course_loop):
+    rows = list(csv.reader(open(course_loop["canvas_csv"], encoding="utf-8")))
+    header, points, students = rows[0], rows[1], rows[2:]
+    assert header[:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"], header
+    column = header.index(PS)
+    assert points[0].strip() == "Points Possible"
+    assert float(points[column]) == sum(cu.grade_cells(PS).values())
+    by_login = {row[3]: row for row in students}
+    assert set(by_login) == set(STUDENTS), by_login
+    for name, kind in STUDENTS.items():
+        assert float(by_login[name][column]) == pytest.approx(sum(_expected(kind).values())), by_login[name]
 
 
 def test_each_student_fetches_their_own_feedback_only(course_loop):
