@@ -160,7 +160,9 @@ def test_odd_ids_roster_and_zero_for_missing(course, tmp_path):
             gb.remove_student(ODD)
 
 
-def test_clear_errors(course, tmp_path):
+def test_clear_errors(course, tmp_path, monkeypatch):
+    # nbgrader makes a new gradebook by running `alembic`, found on PATH: the venv's.
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     empty = cu.make_course(tmp_path / "empty")
     failed = run(empty, "course_tools.export", check=False)
     assert failed.returncode != 0
