@@ -252,6 +252,20 @@ def hub_command(course):
     return [str(course.env / "bin" / "jupyterhub"), "-f", str(HUB_CONFIG)]
 
 
+def stop_proxy(course):
+    """Stop the hub's proxy if it outlived the hub (JupyterHub starts it in a session of its
+    own, and a hub that is killed, not stopped, leaves it running)."""
+    pid_file = course.state / "private" / "proxy.pid"
+    try:
+        pid = int(pid_file.read_text().strip())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return
+    if b"configurable-http-proxy" in command:
+        os.kill(pid, 15)
+    pid_file.unlink(missing_ok=True)
+
+
 def prepare(course, passwords=None, log=print):
     """Everything but starting the hub. Returns {account: password} of the new passwords."""
     if os.geteuid() != 0:
@@ -321,6 +335,8 @@ def main(argv=None):
                                env=dict(os.environ, **env_vars))
     except KeyboardInterrupt:
         return 0
+    finally:
+        stop_proxy(course)
 
 
 if __name__ == "__main__":

@@ -187,6 +187,7 @@ def running_hub(tmp_path_factory):
             process.wait(30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, 9)
+        hub.stop_proxy(course)
         for name in [INSTRUCTOR, *STUDENTS, BROWSER_STUDENT, GRADER]:
             subprocess.run(["pkill", "-KILL", "-u", name], check=False)
 
@@ -505,6 +506,7 @@ def test_in_chromium_a_student_logs_in_fetches_works_validates_submits_and_the_i
 
 # ------------------------------------------------------------------- the demo command
 
+_DEMO_PORT = []
 DEMO = {"instructor": "mkt-demo-teacher", "grader": "mkt-demo-grader", "prefix": "mkt-demo-s"}
 
 
@@ -516,6 +518,7 @@ def test_the_demo_command_starts_a_hub_its_printed_log_ins_open(running_hub, tmp
         subprocess.run(["pkill", "-KILL", "-u", name], check=False, capture_output=True)
         subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)
     port = _free_port()
+    _DEMO_PORT[:] = [port]
     command = [sys.executable, "-m", "course_tools.hub", "demo", "--students", "1",
                "--student-prefix", DEMO["prefix"], "--instructor", DEMO["instructor"],
                "--grader", DEMO["grader"], "--port", str(port),
@@ -563,9 +566,19 @@ def test_the_demo_command_starts_a_hub_its_printed_log_ins_open(running_hub, tmp
             demo.wait(30)
         except subprocess.TimeoutExpired:
             os.killpg(demo.pid, signal.SIGKILL)
+        hub.stop_proxy(hub.Course(state=BASE / "demo-hub"))
         for name in names:
             subprocess.run(["pkill", "-KILL", "-u", name], check=False, capture_output=True)
             subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)
+
+
+def test_no_proxy_is_left_running_after_a_hub_stops(running_hub):
+    """Run last (it stops nothing itself): the demo's hub, stopped above, left no proxy."""
+    demo_pid = BASE / "demo-hub" / "private" / "proxy.pid"
+    assert not demo_pid.exists(), demo_pid.read_text()
+    leftover = subprocess.run(["pgrep", "-f", f"configurable-http-proxy.*--port {_DEMO_PORT[0]}"],
+                              capture_output=True, text=True) if _DEMO_PORT else None
+    assert leftover is None or leftover.stdout.strip() == "", leftover.stdout
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
