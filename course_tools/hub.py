@@ -35,6 +35,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,7 +143,7 @@ def ensure_environment(env, log=print):
     pip = [str(env / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     _run([*pip, "-r", str(KIT / "binder" / "requirements.txt"), JUPYTERHUB_PIN])
     # The kit as a package (not editable: the clone may be where other accounts cannot read).
-    build = Path(subprocess.run(["mktemp", "-d"], check=True, capture_output=True, text=True).stdout.strip())
+    build = Path(tempfile.mkdtemp())
     try:
         shutil.copytree(KIT, build / "kit", ignore=shutil.ignore_patterns(
             ".git", ".venv", "venv", "__pycache__", "*.egg-info", "build", "exchange", "tests"))

@@ -26,7 +26,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import browser_utils as bu
 import course_utils as cu
 from course_tools import hub
 
@@ -60,12 +60,6 @@ def _problem():
         if shutil.which(tool) is None:
             return f"{tool} is missing (bash .ci/debian-packages installs it)"
     return None
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Hub:
@@ -150,8 +144,8 @@ def running_hub(tmp_path_factory):
         pytest.skip(problem)
     course = hub.Course(instructors=[INSTRUCTOR], students=[*STUDENTS, BROWSER_STUDENT], grader=GRADER,
                         state=BASE / "hub", exchange=BASE / "exchange",
-                        port=_free_port(), formgrader_port=_free_port(),
-                        internal_port=_free_port(), proxy_api_port=_free_port())
+                        port=bu.free_port(), formgrader_port=bu.free_port(),
+                        internal_port=bu.free_port(), proxy_api_port=bu.free_port())
     _reset(course)
     began = time.monotonic()
     passwords = hub.prepare(course, log=lambda line: print("  hub:", line))
@@ -434,7 +428,6 @@ def _assignment_list(page):
 
 @pytest.fixture(scope="module")
 def browser():
-    import browser_utils as bu
     problem = bu.chromium_problem()
     if problem:
         if os.environ.get("CI") == "true":
@@ -450,7 +443,6 @@ def browser():
 def test_in_chromium_a_student_logs_in_fetches_works_validates_submits_and_the_instructor_grades_it(
         running_hub, course_loop, browser):
     """dee writes one answer (rel_error, 1 of ps1's 10 points) and leaves the rest."""
-    import browser_utils as bu
     h, name = running_hub, BROWSER_STUDENT
     page = browser.new_page()
     _log_in(page, h, name)
@@ -517,13 +509,13 @@ def test_the_demo_command_starts_a_hub_its_printed_log_ins_open(running_hub, tmp
     for name in names:
         subprocess.run(["pkill", "-KILL", "-u", name], check=False, capture_output=True)
         subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)
-    port = _free_port()
+    port = bu.free_port()
     _DEMO_PORT[:] = [port]
     command = [sys.executable, "-m", "course_tools.hub", "demo", "--students", "1",
                "--student-prefix", DEMO["prefix"], "--instructor", DEMO["instructor"],
                "--grader", DEMO["grader"], "--port", str(port),
-               "--internal-port", str(_free_port()), "--proxy-api-port", str(_free_port()),
-               "--formgrader-port", str(_free_port()),
+               "--internal-port", str(bu.free_port()), "--proxy-api-port", str(bu.free_port()),
+               "--formgrader-port", str(bu.free_port()),
                "--state", str(BASE / "demo-hub"), "--exchange", str(BASE / "demo-exchange")]
     out = tmp_path / "demo.log"
     began = time.monotonic()
