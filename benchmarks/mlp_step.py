@@ -91,6 +91,28 @@ def torch_contestant():
     return prepare, loss_and_grads
 
 
+def matrix_products(params, X, Y):
+    """The five matrix products of the loss and its gradients alone, as zero-argument
+    calls: name -> call, for numpy and (when installed) PyTorch. They are most of every
+    contestant's time, and no Python-level library can beat the BLAS underneath it: where
+    PyTorch's products are faster than numpy's, minigrad / PyTorch cannot drop below
+    numpy's products / PyTorch's."""
+    W1, b1, W2, b2 = params
+    hidden = np.tanh(X @ W1 + b1)
+    d_out = (hidden @ W2 + b2 - Y) / X.shape[0]
+    d_pre = (d_out @ W2.T) * (1.0 - hidden * hidden)
+    arrays = (X, W1, hidden, W2, d_out, d_pre)
+
+    def products(X, W1, hidden, W2, d_out, d_pre):
+        return X @ W1, hidden @ W2, d_out @ W2.T, X.T @ d_pre, hidden.T @ d_out
+    calls = {"numpy": lambda: products(*arrays)}
+    if torch_contestant() is not None:
+        import torch
+        tensors = tuple(torch.tensor(a) for a in arrays)
+        calls["pytorch"] = lambda: products(*tensors)
+    return calls
+
+
 _minigrad_vg = mg.value_and_grad(loss_minigrad, argnums=(0, 1, 2, 3))
 _autograd_vg = autograd.value_and_grad(loss_autograd, argnum=(0, 1, 2, 3))
 
@@ -147,11 +169,16 @@ def run(repeats=40, clock=None, **sizes):
     # The variant with the update, for reference (numpy-array contestants only).
     steps = {name: (lambda f=f: step(f, params, X, Y)) for name, f in LOSS_AND_GRADS.items()}
     step_times = _timing.interleaved(steps, repeats=repeats, clock=clock)
+    products = matrix_products(params, X, Y)
+    product_times = _timing.interleaved(products, repeats=repeats, clock=clock)
     return {
         "times": {name: _timing.median(ts) for name, ts in times.items()},
         **_ratios(times, calls),
         "step times": {name: _timing.median(ts) for name, ts in step_times.items()},
         "step minigrad/numpy": _timing.paired_ratio(step_times, "minigrad", "numpy"),
+        "product times": {name: _timing.median(ts) for name, ts in product_times.items()},
+        "products numpy/pytorch": (_timing.paired_ratio(product_times, "numpy", "pytorch")
+                                   if "pytorch" in products else None),
         "goal": GOAL,
         "disagreement": disagreement,
         "pytorch": "pytorch" in calls,
@@ -173,6 +200,11 @@ def report(result):
     lines.append(f"  gradients agree to  {result['disagreement']:.1e} (relative)")
     lines.append("The same with the update p - lr * g (a training step), for reference:")
     lines.append(f"  minigrad / numpy    {result['step minigrad/numpy']:.3f}")
+    lines.append("The five matrix products alone (the BLAS underneath), for reference:")
+    for name, seconds in result["product times"].items():
+        lines.append(f"  {name:<9} {_timing.format_seconds(seconds):>10} per call")
+    if result["products numpy/pytorch"] is not None:
+        lines.append(f"  numpy / pytorch     {result['products numpy/pytorch']:.3f}")
     return "\n".join(lines)
 
 

@@ -46,6 +46,8 @@ def table(mlp, grad, ops, size, quick=False, clock="wall time"):
         ("MLP loss and gradients: minigrad / PyTorch eager", pytorch, None),
         ("MLP loss and gradients: minigrad / HIPS autograd", mlp["minigrad/autograd"], None),
         ("MLP step with the update: minigrad / numpy", mlp["step minigrad/numpy"], None),
+        ("MLP's five matrix products alone: numpy / PyTorch", mlp["products numpy/pytorch"],
+         None),
         ("MLP loss: time(grad f) / time(f)", grad["grad/f"], grad_overhead.GOAL),
         (f"per-op overhead ({ops['ops']:,} scalar ops): minigrad / autograd",
          ops["minigrad/autograd"], op_overhead.GOAL),
@@ -70,6 +72,8 @@ def table(mlp, grad, ops, size, quick=False, clock="wall time"):
     lines += ["",
               "MLP loss and gradients per call: " + ", ".join(
                   f"{k} {_timing.format_seconds(t)}" for k, t in mlp["times"].items()),
+              "its five matrix products alone: " + ", ".join(
+                  f"{k} {_timing.format_seconds(t)}" for k, t in mlp["product times"].items()),
               "per scalar op (forward + backward): " + ", ".join(
                   f"{k} {_timing.format_seconds(t)}" for k, t in ops["per op"].items()),
               "per node (collector on): " + ", ".join(

@@ -28,6 +28,21 @@ def test_mlp_step_contestants_agree_and_are_timed():
     text = mlp_step.report(result)
     assert "minigrad / numpy" in text and "with the update" in text
     assert ("minigrad / pytorch" in text) == result["pytorch"]
+    assert set(result["product times"]) == ({"numpy", "pytorch"} if result["pytorch"]
+                                            else {"numpy"})
+    assert ("numpy / pytorch" in text) == result["pytorch"]
+
+
+def test_matrix_products_are_the_networks():
+    """The BLAS floor times the products the loss and its gradients need, with the
+    network's own arrays: the same results as the four gradients' products."""
+    import mlp_step
+    params, X, Y = mlp_step.make_problem(**TINY)
+    _, (gW1, _, gW2, _) = mlp_step.loss_and_grads_numpy(*params, X, Y)
+    for name, call in mlp_step.matrix_products(params, X, Y).items():
+        out = [mlp_step._as_numpy(t) for t in call()]
+        assert [o.shape for o in out] == [(4, 5), (4, 3), (4, 5), (6, 5), (5, 3)], name
+        assert abs(out[3] - gW1).max() < 1e-12 and abs(out[4] - gW2).max() < 1e-12, name
 
 
 def test_headline_times_loss_and_gradients_only(monkeypatch):
