@@ -81,3 +81,12 @@ def test_the_nbgrader_config_puts_the_exchange_in_the_clone():
     root = pathlib.Path(namespace["c"].Exchange.root)
     assert root == ROOT / "exchange" and root.is_dir()
     assert "/exchange/" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_readme_lists_every_lecture_and_counts_them():
+    readme = (ROOT / "README.md").read_text()
+    lectures = sorted(p.stem for p in (ROOT / "lectures").glob("*.ipynb"))
+    listed = re.findall(r"^\d+\. `(\d\d_\w+)`", readme, flags=re.M)
+    assert listed == lectures
+    words = {7: "seven", 8: "eight", 9: "nine", 10: "ten"}
+    assert f"| `lectures/` | {words[len(lectures)]} notebooks" in readme
