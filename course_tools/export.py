@@ -9,9 +9,10 @@ Run from the course directory (where nbgrader_config.py and gradebook.db are), a
 It writes, in ``--out`` (default ``grades/``):
 
 - ``nbgrader_grades.csv``: the rows and columns of ``nbgrader export`` (one row per student
-  and problem set; a missing submission scores 0, as nbgrader has it), byte for byte the same
-  for ordinary ids, but written with the csv module, so that an id or name with a comma or a
-  quote stays one field, and in UTF-8;
+  and problem set; a missing submission scores 0, as nbgrader has it), the same lines for
+  ordinary ids, but written with the csv module, so that an id or name with a comma or a
+  quote stays one field, and in UTF-8, and in an order that does not depend on the
+  database (students without a name first, as nbgrader has it on SQLite; then by id);
 - ``canvas_grades.csv``: Canvas's Gradebook import: ``Student, ID, SIS User ID, SIS Login ID,
   Section``, one column per problem set (its score after nbgrader's late penalty), and a
   ``Points Possible`` row;
@@ -81,17 +82,28 @@ def course_settings(root, db_url=None):
     return coursedir.db_url, coursedir.course_id
 
 
+def _nulls_first(value):
+    """A sort key that puts None first, as SQLite does. nbgrader's gradebook orders by
+    names and due dates in the database, where PostgreSQL puts NULL last: sorting here
+    keeps the files the same whichever database holds the gradebook."""
+    return (value is not None, value if value is not None else "")
+
+
 def read_grades(gb, only=()):
     """The gradebook's grades: (assignments, students, scores).
 
-    ``assignments``: [(name, duedate, max_score)] in nbgrader's order; ``students``: the
-    Student rows in nbgrader's order; ``scores``: {(assignment, student): {"timestamp",
+    ``assignments``: [(name, duedate, max_score)] in nbgrader's order (due date, then
+    name); ``students``: the Student rows in nbgrader's order (last name, first name; then
+    id), with a missing name or due date first whatever the database; ``scores``: {(assignment, student): {"timestamp",
     "raw_score", "late_submission_penalty", "score"}} for the submissions there are.
     """
-    assignments = [(a.name, a.duedate, float(a.max_score)) for a in gb.assignments
-                   if not only or a.name in only]
-    students = [dict(id=s.id, first_name=s.first_name, last_name=s.last_name, email=s.email,
-                     lms_user_id=s.lms_user_id) for s in gb.students]
+    assignments = sorted(((a.name, a.duedate, float(a.max_score)) for a in gb.assignments
+                          if not only or a.name in only),
+                         key=lambda a: (_nulls_first(a[1]), a[0]))
+    students = sorted((dict(id=s.id, first_name=s.first_name, last_name=s.last_name,
+                            email=s.email, lms_user_id=s.lms_user_id) for s in gb.students),
+                      key=lambda s: (_nulls_first(s["last_name"]),
+                                     _nulls_first(s["first_name"]), s["id"]))
     scores = {}
     for name, _, _ in assignments:
         for sub in gb.find_assignment(name).submissions:

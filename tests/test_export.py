@@ -42,6 +42,17 @@ def rows(path):
         return list(csv.reader(f))
 
 
+def adjust(gb):
+    """What the tests change by hand after grading: names, a student who handed in
+    nothing, a late penalty."""
+    gb.update_or_create_student("right", first_name="Ada", last_name="Lovelace",
+                                email="ada@example.org", lms_user_id="101")
+    gb.update_or_create_student("absent", first_name="Ab", last_name="Sent")
+    nb = gb.find_submission(PS, "partly").notebooks[0]
+    nb.late_submission_penalty = PENALTY
+    gb.db.commit()
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     course = cu.make_course(tmp_path_factory.mktemp("export") / "course")
@@ -51,12 +62,7 @@ def course(tmp_path_factory):
     graded = run(course, "course_tools.grade", PS, "--no-report")
     assert "3 submissions graded" in graded.stdout, graded.stdout + graded.stderr
     with gradebook(course) as gb:
-        gb.update_or_create_student("right", first_name="Ada", last_name="Lovelace",
-                                    email="ada@example.org", lms_user_id="101")
-        gb.update_or_create_student("absent", first_name="Ab", last_name="Sent")
-        nb = gb.find_submission(PS, "partly").notebooks[0]
-        nb.late_submission_penalty = PENALTY
-        gb.db.commit()
+        adjust(gb)
     run(course, "nbgrader", "export", "--to", "nbgrader_export.csv")
     out = run(course, "course_tools.export", "--wide")
     assert "Written" in out.stdout, out.stdout + out.stderr
@@ -72,9 +78,14 @@ def expected():
 
 
 def test_nbgrader_csv_is_what_nbgrader_export_writes(course):
-    ours = (course / "grades" / "nbgrader_grades.csv").read_text(encoding="utf-8")
-    theirs = (course / "nbgrader_export.csv").read_text()
-    assert ours == theirs
+    """The same lines as nbgrader's export; the order is nbgrader's (due date, last name,
+    first name, a missing one first as on SQLite) with students of the same name by id,
+    where nbgrader leaves their order to the database."""
+    ours = (course / "grades" / "nbgrader_grades.csv").read_text(encoding="utf-8").splitlines()
+    theirs = (course / "nbgrader_export.csv").read_text().splitlines()
+    assert ours[0] == theirs[0] and sorted(ours) == sorted(theirs)
+    ids = [line.split(",")[3] for line in ours[1:]]
+    assert ids == ["blank", "partly", "right", "absent"]   # no name (by id), Lovelace, Sent
 
 
 def test_nbgrader_csv_scores(course):
@@ -177,6 +188,28 @@ def test_clear_errors(course, tmp_path, monkeypatch):
     failed = run(empty, "course_tools.export", check=False)
     assert failed.returncode != 0 and "no grades" in failed.stderr
     assert "course_tools.grade" in failed.stderr
+
+
+def test_a_postgresql_gradebook_exports_the_same_files(course, postgres, tmp_path):
+    """The same class graded into PostgreSQL (--db-url, as a hub's course would) and
+    exported from there: the same three files, byte for byte, as from SQLite."""
+    import shutil
+    from nbgrader.api import Gradebook
+    copy = tmp_path / "course"
+    shutil.copytree(course, copy, ignore=shutil.ignore_patterns(
+        "gradebook.db", "grades", "autograded", "feedback", "nbgrader_export.csv"))
+    url = postgres.database("export")
+    graded = run(copy, "course_tools.grade", PS, "--no-report", "--db-url", url)
+    assert "3 submissions graded" in graded.stdout, graded.stdout + graded.stderr
+    assert not (copy / "gradebook.db").exists()
+    with Gradebook(url, "minigrad-kit") as gb:
+        adjust(gb)
+    out = run(copy, "course_tools.export", "--wide", "--db-url", url)
+    assert "Written" in out.stdout, out.stdout + out.stderr
+    names = sorted(p.name for p in (course / "grades").glob("*.csv"))
+    assert names == ["canvas_grades.csv", "nbgrader_grades.csv", "wide_grades.csv"]
+    for name in names:
+        assert (copy / "grades" / name).read_bytes() == (course / "grades" / name).read_bytes(), name
 
 
 def test_numbers_without_float_noise():
