@@ -920,7 +920,13 @@ PS3_MODES_WRONG = [
     ("fwd", columns_by_differences, "not exact"),
 ]
 
-IDENTITY_RIGHT = [(transpose_identity, "the solution"), (identity_vdot, "np.vdot, np.dot")]
+def identity_by_grad(f, x, u, v):
+    Ju = mg.jvp(f, (x,), (u,))[1]
+    return float(np.dot(v, Ju)), float(mg.grad(lambda x: mg.numpy.sum(v * f(x)))(x) @ u)
+
+
+IDENTITY_RIGHT = [(transpose_identity, "the solution"), (identity_vdot, "np.vdot, np.dot"),
+                  (identity_by_grad, "mg.grad of <v, f(x)>")]
 IDENTITY_WRONG = [
     (identity_both_fwd, "computed with mg.jvp"),
     (identity_both_rev, "computed with mg.vjp"),
@@ -1300,6 +1306,20 @@ class SlotsDual(Dual):
         return Dual(e, e * self.tangent)
 
 
+class ReflectedDual(Dual):
+    """The reflected operators written out, without lifting the number."""
+
+    def __rsub__(self, other):
+        return Dual(other - self.value, -self.tangent)
+
+    def __rtruediv__(self, other):
+        return Dual(other / self.value, -other * self.tangent / self.value ** 2)
+
+    def __rpow__(self, other):
+        power = other ** self.value
+        return Dual(power, power * math.log(other) * self.tangent)
+
+
 class QuotientSignDual(Dual):
     def __truediv__(self, other):
         other = Dual.lift(other)
@@ -1330,6 +1350,11 @@ class DivTangentDual(Dual):
         other = Dual.lift(other)
         return Dual(self.value / other.value, self.tangent / other.tangent
                     if other.tangent else self.tangent / other.value)
+
+
+class RecursiveRaddDual(Dual):
+    def __radd__(self, other):
+        return other + self
 
 
 class NoLiftDual(Dual):
@@ -1454,6 +1479,7 @@ PS5_RIGHT = [
     ("check_grad", grad_as_list, "a list for a tuple of argnums"),
     ("check_dual", Dual, "the solution"),
     ("check_dual", SlotsDual, "__slots__, math, powers by exp and log"),
+    ("check_dual", ReflectedDual, "reflected operators written out"),
     ("check_checkpointed_vjp", checkpointed_vjp, "the solution"),
     ("check_checkpointed_vjp", checkpointed_by_segments, "a list of segments"),
     ("check_checkpointed_vjp", checkpointed_last_segment_kept, "the last segment not rerun"),
@@ -1473,6 +1499,7 @@ PS5_WRONG = [
     ("check_dual", ExponentOnlyDual, "power rule"),
     ("check_dual", DivTangentDual, "quotient rule"),
     ("check_dual", NoLiftDual, "sum rule"),
+    ("check_dual", RecursiveRaddDual, "other \\+ self, calls itself"),
     ("check_checkpointed_vjp", checkpointed_segments_forwards, "own checkpoint"),
     ("check_checkpointed_vjp", checkpointed_vjps_in_forward_order, "own checkpoint"),
 ]

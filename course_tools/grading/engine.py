@@ -979,7 +979,17 @@ def _check_dual_case(Dual, title, rule, expr, a, u, b, w):
         return [float(out.value), float(out.tangent)]
 
     where = f"{title}"
-    got = _call_student(where, call)
+    try:
+        got = _call_student(where, call)
+    except GradingError as exc:
+        if "raised RecursionError" not in str(exc):
+            raise
+        raise GradingError(
+            f"{where} raised RecursionError: an operator calls itself without end. A "
+            f"reflected method that uses the operator it implements, such as __radd__ "
+            f"returning other + self, calls itself again (the number on the left still does "
+            f"not know Duals): write self + other there, or build the Dual(value, tangent) "
+            f"directly.") from None
     if isinstance(got, dict):
         raise GradingError(f"{where} gave a {got.get('not dual')}, not a Dual: every operation "
                            f"with a Dual returns a new Dual(value, tangent)"
