@@ -294,6 +294,10 @@ def rel_error_one_sided(a, b):
     return np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(b)))
 
 
+def rel_error_tiny_floor(a, b):
+    return np.max(np.abs(a - b) / np.maximum(np.finfo(float).eps, np.abs(a) + np.abs(b)))
+
+
 def rel_error_floor_added(a, b):
     return np.max(np.abs(a - b) / (np.abs(a) + np.abs(b) + 1e-8))
 
@@ -410,6 +414,7 @@ PS1_WRONG = [
     ("check_rel_error", (rel_error_mean,), "largest ratio"),
     ("check_rel_error", (rel_error_one_sided,), "entry by entry"),
     ("check_rel_error", (rel_error_floor_added,), "max\\(1e-8"),
+    ("check_rel_error", (rel_error_tiny_floor,), "max\\(1e-8"),
     ("check_convergence_order", (order_endpoints,), "least-squares slope"),
     ("check_convergence_order", (order_swapped,), "least-squares slope"),
     ("check_convergence_order", (order_mixed_logs,), "least-squares slope"),
@@ -1134,6 +1139,19 @@ def order_list_membership(output):
     return order
 
 
+def recursive_order(output):
+    order, visited = [], set()
+
+    def visit(node):
+        if node not in visited:
+            visited.add(node)
+            for parent in node.parents:
+                visit(parent)
+            order.append(node)
+    visit(output)
+    return order
+
+
 def backward(output, g):
     cotangent = {output: g}
     for node in reversed(topological_order(output)):
@@ -1691,3 +1709,9 @@ def test_ps5_wrong_answers_fail(check, answer, says):
     for seed in SEEDS:
         _assert_fails(graded(getattr(G, check), answer, grader_seed=seed), says, check)
 
+
+def test_deep_graphs_take_an_order_kept_on_a_stack_and_refuse_a_recursive_one():
+    seed = SEEDS[0]    # 100,000 nodes: one seed
+    assert graded(G.check_topological_order_deep, order_with_iterators, grader_seed=seed) is None
+    _assert_fails(graded(G.check_topological_order_deep, recursive_order, grader_seed=seed),
+                  "RecursionError.*a stack of your own", "recursive_order")
