@@ -41,8 +41,12 @@ the stable sigmoid and softplus branch on the real part. Where a function is not
 the inputs are kept away from the points where it is not: hypot and norm get entries with
 |v| >= 0.4 (their kink is at 0), and the max in logsumexp is only a shift. Problem set 1
 grades finite differences themselves, against analytic derivatives and against the formula
-at a given step (a numerical gradient is asked for with h = 1e-3 and must be the central
-difference with that step to 1e-8: a forward difference is off by h/2 or more there).
+at a given step (a numerical gradient or Jacobian is asked for with h = 1e-3 and must be the
+central difference with that step to 1e-8: a forward difference is off by h/2 times the
+second derivative there, h/4 or more for the gradient's functions), on functions whose
+entries are coupled (so an entry left moved while the next is stepped shows), and the
+caller's x must come back unchanged. Orders of accuracy are also measured where f'' = 0,
+so orders written down instead of measured fail.
 
 Which method produced a number. The transpose identity gets a function with one primitive
 that forward and reverse mode differentiate by different factors on purpose

@@ -361,8 +361,9 @@ def _explain_shape(what, got, want, out_shape, kind="gradient", argname="x"):
     return msg
 
 
-def _explain_values(what, got, expected, transposable=True):
-    """Describe how `got` differs from `expected` (same shape): sign, factor, transpose."""
+def _explain_values(what, got, expected, transposable=True, right="the exact derivative"):
+    """Describe how `got` differs from `expected` (same shape): sign, factor, transpose;
+    `right` names what `expected` is."""
     ee = _dot(expected, expected)
     if not _all_finite(got):
         return (f"{what} returned NaN or inf. Look for exp of a large number (use the "
@@ -384,9 +385,15 @@ def _explain_values(what, got, expected, transposable=True):
     diffs = [abs(a - b) for a, b in zip(_floats(got), _floats(expected))]
     worst = diffs.index(max(diffs))
     index = tuple(int(i) for i in _unravel_index(worst, got.shape)) if got.ndim else ()
+    scale = max([abs(x) for x in _floats(expected)] + [0.0])
+    close = ""
+    if scale > 0 and diffs[worst] <= 1e-6 * scale:
+        close = (f" That is within {diffs[worst] / scale:.0e} of it, but not exact: finite "
+                 f"differences are never exact, while a derivative written out (or a JVP or "
+                 f"VJP) is exact to rounding, and that is what is graded here.")
     return (f"{what} has wrong values: at index {index} it gives "
-            f"{_floats(got)[worst]:.12g}, the exact derivative is "
-            f"{_floats(expected)[worst]:.12g}.")
+            f"{_floats(got)[worst]:.12g}, {right} is "
+            f"{_floats(expected)[worst]:.12g}.{close}")
 
 
 # ---------------------------------------------------------------------------------------

@@ -757,6 +757,7 @@ def _grad_cases(rng, visible):
     cases.append((_unused(rng), (0, 1)))
     cases.append((_identity(rng), 0))
     cases.append((_fan_out(rng), 0))
+    cases.append((_shared_share(rng), 0))
     return cases
 
 
@@ -796,6 +797,16 @@ def _fan_out(rng):
     for k in range(19):
         acc = p.op(("mul", "add", "sub")[k % 3], acc, x)
         acc = p.op("tanh", acc)
+    return p
+
+
+def _shared_share(rng):
+    """add's VJPs hand both parents the very same array: a backward that adds later shares
+    into it in place (+=) changes both cotangents, and here the input's gradient too."""
+    p = _Program("f(x) = total(sin(x) + sin(x) * x)")
+    x = p.input(_draw(rng, (3,)))
+    a = p.op("sin", x)
+    p.op("total", p.op("add", a, p.op("mul", a, x)))
     return p
 
 
@@ -968,7 +979,17 @@ def _check_dual_case(Dual, title, rule, expr, a, u, b, w):
         return [float(out.value), float(out.tangent)]
 
     where = f"{title}"
-    got = _call_student(where, call)
+    try:
+        got = _call_student(where, call)
+    except GradingError as exc:
+        if "raised RecursionError" not in str(exc):
+            raise
+        raise GradingError(
+            f"{where} raised RecursionError: an operator calls itself without end. A "
+            f"reflected method that uses the operator it implements, such as __radd__ "
+            f"returning other + self, calls itself again (the number on the left still does "
+            f"not know Duals): write self + other there, or build the Dual(value, tangent) "
+            f"directly.") from None
     if isinstance(got, dict):
         raise GradingError(f"{where} gave a {got.get('not dual')}, not a Dual: every operation "
                            f"with a Dual returns a new Dual(value, tangent)"

@@ -82,19 +82,25 @@ def check_difference_quotients(forward, backward, central, seed=None):
 
 
 def _random_array_function(rng, shape):
-    """f(x) = sum(A sin x) + sum(C x^2) / 2 and its gradient A cos x + C x.
+    """f(x) = sum(A sin x) + sum(C x^2) / 2 + (B . x)^2 / 4 and its gradient
+    A cos x + C x + B (B . x) / 2.
 
-    |A| <= 1 and 2 <= |C| <= 3, so every second derivative C - A sin x is at least 1 in
-    size: a forward difference with step h is then off by at least h/2 in every entry,
-    while a central difference is off by at most h^2/6."""
+    |A| <= 1, 2 <= |C| <= 3 and 1/2 <= |B| <= 1, so every second derivative
+    C - A sin x + B^2 / 2 is at least 1/2 in size: a forward difference with step h is then
+    off by at least h/4 in every entry, while a central difference is off by at most h^2/6.
+    The last term couples the entries (each mixed second derivative is B_i B_j / 2, at least
+    1/8 in size), so a gradient that leaves an entry moved while it steps the next one is
+    measured at the wrong point and is off by about h / 8."""
     A = rng.uniform(-1.0, 1.0, size=shape)
     C = rng.choice([-1.0, 1.0], size=shape) * rng.uniform(2.0, 3.0, size=shape)
+    B = rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.5, 1.0, size=shape)
 
     def f(x):
-        return _fsum(_floats(A * _sin(x) + 0.5 * C * x * x))
+        coupling = _fsum(_floats(B * x))
+        return _fsum(_floats(A * _sin(x) + 0.5 * C * x * x)) + 0.25 * coupling * coupling
 
     def grad(x):
-        return A * _cos(x) + C * x
+        return A * _cos(x) + C * x + 0.5 * B * _fsum(_floats(B * x))
 
     return f, grad
 
@@ -110,10 +116,45 @@ def _central_gradient(f, x, h):
     return out
 
 
+def _numerical(where, fn, f, x, **kwargs):
+    """fn(f, copy of x, **kwargs) as an array; an error if fn changed the x it was given."""
+    def call():
+        given = _copy(x)
+        return fn(f, given, **kwargs), given
+
+    got, given = _call_student(where, call)
+    got = _as_array(got, where)
+    if not _close(_as_array(given, where), x, 1e-12, 1e-15):   # x + h - h: rounding only
+        raise GradingError(f"{where} changed the caller's x (it moved entries of x and did "
+                           f"not put them all back). Step a copy: x = np.array(x, dtype=float), "
+                           f"and set each entry back after using it.")
+    return got
+
+
+def _check_step(where, got, want, exact, what="gradient"):
+    """`got` for the step h must be the central difference with that step (`want`)."""
+    if _close(got, want, 1e-8, 1e-10):
+        return
+    if _close(got, exact, 1e-8, 1e-10):
+        raise GradingError(f"{where} returned the exact {what}: use the step h you are given "
+                           f"(the central difference with it).")
+    if not (_close(got, want, 1e-2) or _close(got, exact, 1e-2)):
+        raise GradingError(_explain_values(where, got, want))
+    diffs = [abs(p - q) for p, q in zip(_floats(got), _floats(want))]
+    worst = diffs.index(max(diffs))
+    raise GradingError(
+        f"{where} is close, but not the central difference with this step: one entry "
+        f"is {_floats(got)[worst]:.10g}, (f(x + h e) - f(x - h e)) / (2h) gives "
+        f"{_floats(want)[worst]:.10g}. A forward difference (f(x + h e) - f(x)) / h "
+        f"is off by about h/2 times the second derivative; the central one by h^2/6 "
+        f"times the third; a step of other than h, by another amount.")
+
+
 def check_numerical_gradient(numerical_gradient, seed=None):
     """numerical_gradient(f, x) against the analytic gradient of random functions, and
     numerical_gradient(f, x, h=1e-3) against the central difference with that step (a
-    forward difference is off by at least 5e-4 there, the check allows 1e-8 relative)."""
+    forward difference is off by at least 2.5e-4 there, the check allows 1e-8 relative).
+    The caller's x must come back unchanged."""
     rng = _Rng(_seed(seed))
     if seed is not None:
         shapes = [(3,)]
@@ -124,7 +165,7 @@ def check_numerical_gradient(numerical_gradient, seed=None):
         f, grad = _random_array_function(rng, shape)
         x = rng.uniform(-2.0, 2.0, size=shape)
         where = f"numerical_gradient(f, x) with x of shape {_shape_str(shape)}"
-        got = _as_array(_call_student(where, numerical_gradient, f, _copy(x)), where)
+        got = _numerical(where, numerical_gradient, f, x)
         want = grad(x)
         if got.shape != want.shape:
             raise GradingError(_explain_shape(where, got.shape, want.shape, ()))
@@ -137,28 +178,29 @@ def check_numerical_gradient(numerical_gradient, seed=None):
             raise GradingError(_explain_values(where, got, want) + hint)
         h = 1e-3
         where = f"numerical_gradient(f, x, h={h:g}) with x of shape {_shape_str(shape)}"
-        got = _as_array(_call_student(where, numerical_gradient, f, _copy(x), h=h), where)
+        got = _numerical(where, numerical_gradient, f, x, h=h)
         want = _central_gradient(f, x, h)
         if got.shape != want.shape:
             raise GradingError(_explain_shape(where, got.shape, want.shape, ()))
-        if not _close(got, want, 1e-8, 1e-10):
-            if _close(got, grad(x), 1e-8, 1e-10):
-                raise GradingError(f"{where} returned the exact gradient: use the step h "
-                                   f"you are given (the central difference with it).")
-            if not (_close(got, want, 1e-2) or _close(got, grad(x), 1e-2)):
-                raise GradingError(_explain_values(where, got, want))
-            diffs = [abs(p - q) for p, q in zip(_floats(got), _floats(want))]
-            worst = diffs.index(max(diffs))
-            raise GradingError(
-                f"{where} is close, but not the central difference with this step: one entry "
-                f"is {_floats(got)[worst]:.10g}, (f(x + h e) - f(x - h e)) / (2h) gives "
-                f"{_floats(want)[worst]:.10g}. A forward difference (f(x + h e) - f(x)) / h "
-                f"is off by about h/2 times the second derivative; the central one by h^2/6 "
-                f"times the third.")
+        _check_step(where, got, want, grad(x))
+
+
+def _central_jacobian(f, x, h):
+    columns = []
+    for j in range(x.size):
+        e = _zeros(x.size)
+        e[j] = h
+        step = e.reshape(x.shape)
+        columns.append(((f(x + step) - f(x - step)) / (2 * h)).reshape(-1))
+    out = _zeros((len(columns[0]) if columns else 0, x.size))
+    for j, column in enumerate(columns):
+        out[:, j] = column
+    return out
 
 
 def check_numerical_jacobian(numerical_jacobian, seed=None):
-    """numerical_jacobian(f, x) has shape f(x).shape + x.shape and the right entries."""
+    """numerical_jacobian(f, x) has shape f(x).shape + x.shape and the right entries;
+    numerical_jacobian(f, x, h=1e-3) is the central difference with that step."""
     rng = _Rng(_seed(seed))
     cases = [((3,), (2,))] if seed is not None else [
         (_random_shape(rng, 1, 2, 4), _random_shape(rng, 1, 2, 4)),
@@ -176,14 +218,18 @@ def check_numerical_jacobian(numerical_jacobian, seed=None):
         x = rng.standard_normal(in_shape)
         y = _matmul(M, x.reshape(-1))
         want = ((1 - _tanh(y) ** 2)[:, None] * M).reshape(out_shape + in_shape)
-        where = (f"numerical_jacobian(f, x) with x of shape {_shape_str(in_shape)} and "
-                 f"f(x) of shape {_shape_str(out_shape)}")
-        got = _as_array(_call_student(where, numerical_jacobian, f, _copy(x)), where)
-        if got.shape != want.shape:
-            raise GradingError(f"{where} has shape {_shape_str(got.shape)}; a Jacobian has "
-                               f"shape f(x).shape + x.shape = {_shape_str(want.shape)}.")
-        if not _close(got, want, 1e-5, 1e-7):
-            raise GradingError(_explain_values(where, got, want))
+        shapes = f"with x of shape {_shape_str(in_shape)} and f(x) of shape {_shape_str(out_shape)}"
+        for h in (None, 1e-3):
+            where = (f"numerical_jacobian(f, x{'' if h is None else f', h={h:g}'}) {shapes}")
+            got = _numerical(where, numerical_jacobian, f, x, **({} if h is None else {"h": h}))
+            if got.shape != want.shape:
+                raise GradingError(f"{where} has shape {_shape_str(got.shape)}; a Jacobian has "
+                                   f"shape f(x).shape + x.shape = {_shape_str(want.shape)}.")
+            if h is None and not _close(got, want, 1e-5, 1e-7):
+                raise GradingError(_explain_values(where, got, want))
+            if h is not None:
+                _check_step(where, got, _central_jacobian(f, x, h).reshape(want.shape), want,
+                            "Jacobian")
 
 
 def _rel_error_formula(a, b):
@@ -192,12 +238,14 @@ def _rel_error_formula(a, b):
 
 
 def check_rel_error(rel_error, seed=None):
-    """rel_error(a, b) = max over entries of |a - b| / max(1e-8, |a| + |b|)."""
+    """rel_error(a, b) = max over entries of |a - b| / max(1e-8, |a| + |b|); the last pair
+    has entries of about 1e-9, where the floor decides."""
     rng = _Rng(_seed(seed))
-    shape = (4,) if seed is not None else _random_shape(rng, 2)
+    shape = (4,) if seed is not None else _random_shape(rng, 2, 2, 5)  # several entries
     a = rng.standard_normal(shape)
     pairs = [(a, a), (a, a + 1e-7 * rng.standard_normal(shape)), (a, -a),
-             (a, 3.0 * a), (_zeros(shape), _zeros(shape)), (100.0 * a, 100.0 * a + 1.0)]
+             (a, 3.0 * a), (_zeros(shape), _zeros(shape)), (100.0 * a, 100.0 * a + 1.0),
+             (1e-9 * a, -1e-9 * a)]
     for x, y in pairs:
         where = f"rel_error(a, b) with arrays of shape {_shape_str(shape)}"
         got = _as_array(_call_student(where, rel_error, _copy(x), _copy(y)), where)
@@ -206,7 +254,7 @@ def check_rel_error(rel_error, seed=None):
         got = _floats(got)[0]
         want = _rel_error_formula(x, y)
         if not _misfinite(got) or abs(got - want) > 1e-9 * (1 + abs(want)):
-            raise GradingError(f"{where} returned {got:.6g}, the definition gives {want:.6g}. "
+            raise GradingError(f"{where} returned {got:.10g}, the definition gives {want:.10g}. "
                                f"Divide entry by entry, by max(1e-8, |a| + |b|), then take "
                                f"the largest ratio.")
 
@@ -239,13 +287,40 @@ def check_convergence_order(convergence_order, seed=None):
                                f"log(error) against log(h) is {want:.6g}.")
 
 
+def _odd_function(rng):
+    """f(x) = a sin(b x) + e x^3 and f', with |f'''(0)| >= 1. f is odd, so at x = 0 the
+    forward and backward quotients equal the central one: each has order 2 there."""
+    while True:
+        a, b, e = rng.uniform(0.5, 2.0, size=3) * rng.choice([-1.0, 1.0], size=3)
+        if abs(6 * e - a * b ** 3) >= 1.0:
+            break
+
+    def f(x):
+        return a * _math.sin(b * x) + e * x ** 3
+
+    def df(x):
+        return a * b * _math.cos(b * x) + 3 * e * x ** 2
+
+    return f, df
+
+
 def check_observed_orders(observed_orders, seed=None):
-    """Measured orders of accuracy: forward and backward about 1, central about 2."""
+    """Measured orders of accuracy: forward and backward about 1, central about 2, at
+    typical points; the hidden check also asks at x = 0 for an odd f, where f'' = 0 and all
+    three are of order 2 (so orders written down rather than measured fail)."""
     rng = _Rng(_seed(seed))
-    expected = {"forward": 1.0, "backward": 1.0, "central": 2.0}
+    typical = {"forward": 1.0, "backward": 1.0, "central": 2.0}
+    cases = []
     for _ in range(1 if seed is not None else 2):
         f, df, d2f, d3f = _random_scalar_function(rng)
-        x = _typical_point(rng, d2f, d3f)
+        cases.append((f, df, _typical_point(rng, d2f, d3f), typical, ""))
+    if seed is None:
+        f, df = _odd_function(rng)
+        cases.append((f, df, 0.0, {"forward": 2.0, "backward": 2.0, "central": 2.0},
+                      " Here f''(x) = 0 (f is odd and x = 0), so the h/2 f''(x) term of "
+                      "the forward and backward errors vanishes and they fall like h^2: "
+                      "measure the orders from the errors, do not write them down."))
+    for f, df, x, expected, note in cases:
         where = f"observed_orders(f, df, x={x:.4g})"
         got = _call_student(where, observed_orders, f, df, x)
         if not isinstance(got, dict):
@@ -255,9 +330,14 @@ def check_observed_orders(observed_orders, seed=None):
             if name not in got:
                 raise GradingError(f"{where} has no entry {name!r}.")
             value = _floats(_as_array(got[name], where))
+            if len(value) == 1 and not _misfinite(value[0]):
+                raise GradingError(
+                    f"{where}[{name!r}] = {value[0]}: the log of an error that is negative "
+                    f"or zero? The error of a quotient is its distance from the exact "
+                    f"derivative, abs(quotient - df(x)).")
             if len(value) != 1 or not abs(value[0] - order) <= 0.3:
                 raise GradingError(
                     f"{where}[{name!r}] = {value[0] if len(value) == 1 else value}; the "
-                    f"{name} difference has order {order:g}. Use steps where the truncation "
-                    f"error dominates (about 1e-1 to 1e-3): for much smaller h, rounding "
-                    f"error takes over.")
+                    f"{name} difference has order {order:g} here.{note} Use steps where the "
+                    f"truncation error dominates (about 1e-1 to 1e-3): for much smaller h, "
+                    f"rounding error takes over.")

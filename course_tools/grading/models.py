@@ -97,7 +97,8 @@ def check_mlp_loss_and_grads(loss_and_grads, seed=None):
         loss = _floats(_as_array(got[0], where))
         want = _floats(_as_ref(_mlp_loss(W, v, X, t)))[0]
         if len(loss) != 1 or not abs(loss[0] - want) <= 1e-8 * (1 + abs(want)):
-            raise GradingError(f"{where}: the loss is {loss}; the mean logistic loss is "
+            raise GradingError(f"{where}: the loss is {loss[0] if len(loss) == 1 else loss}; "
+                               f"the mean logistic loss is "
                                f"{want:.8g}. Did you average over the batch?")
         _check_gradient_list(where, got[1:], ("dL/dW", "dL/dv"),
                              lambda W, v: _array(_mlp_loss(W, v, X, t)), (W, v), rng)

@@ -6,7 +6,7 @@ import builtins as _builtins_module
 __builtins__ = dict(vars(_builtins_module))
 
 from ._core import (  # noqa: E402
-    GradingError, _ATOL, _RTOL, _Rng, _all_finite, _as_array,
+    GradingError, _ATOL, _RTOL, _Rng, _all_finite, _as_array, _max_reduce,
     _as_ref, _broadcastable, _call_student, _channel, _close, _copy,
     _directional, _dot, _explain_shape, _explain_values, _norm, _numeric_vjp,
     _seed, _shape_str, _student_value, _zeros,
@@ -165,7 +165,13 @@ def check_logsumexp_forward(logsumexp, seed=None):
                 raise GradingError(f"{where} overflowed to inf or NaN: subtract the maximum "
                                    f"before taking exp.")
             if not _close(got, want, 1e-10):
-                raise GradingError(_explain_values(where, got, want))
+                hint = ""
+                m = _max_reduce(x, axis=kwargs["axis"], keepdims=kwargs["keepdims"])
+                if _close(got + m, want, 1e-10):
+                    hint = (" It is the value less the maximum: subtract the maximum before "
+                            "exp, and add it back after the log.")
+                raise GradingError(_explain_values(where, got, want, right="the right value")
+                                   + hint)
 
 
 def check_vjp_stability(maker, seed=None):
