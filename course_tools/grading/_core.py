@@ -285,8 +285,10 @@ def _call_student(what, fn, *args, refuse=("rev", "fwd"), extra=(), numerical=Tr
                     "with an array that still has that axis.")
         elif raised.type_name == "RecursionError":
             hint = (" The code recursed deeper than Python allows (a few thousand nested "
-                    "calls): on a long chain, write the search as a loop with a stack of your "
-                    "own (a list you append to and pop from).")
+                    "calls): a function that calls itself without end (an operator written "
+                    "with itself, a rule that calls the primitive it defines), or, on a long "
+                    "chain, a recursive search: write it as a loop with a stack of your own "
+                    "(a list you append to and pop from).")
         elif "NoneType" in text and "integer" in text:
             hint = (" Was it axis=None? Then every axis was reduced: the output and g are "
                     "single numbers that broadcast as they are, and np.expand_dims(g, None) "
