@@ -710,3 +710,14 @@ def test_recognisable_jvp_mistakes_are_named(rule, says):
     for seed in (0, None):
         with pytest.raises(G.GradingError, match=re.escape(says)):
             G.check_jvp_rule("sigmoid", rule, seed=seed)
+
+
+def test_a_least_squares_fit_that_did_not_converge_is_explained():
+    """np.polyfit raises LinAlgError on an infinite log (a zero error or a zero step)."""
+    def observed_orders(f, df, x):
+        hs = np.array([1e-1, 1e-2, 0.0])
+        return {"forward": np.polyfit(np.log(hs), np.log(hs + 1.0), 1)[0]}
+    with np.errstate(all="ignore"), pytest.raises(AssertionError) as failed:
+        G.check_observed_orders(observed_orders, seed=0)
+    assert "LinAlgError" in str(failed.value)
+    assert "abs(quotient - exact)" in str(failed.value) and "positive" in str(failed.value)

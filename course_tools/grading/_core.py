@@ -283,6 +283,10 @@ def _call_student(what, fn, *args, refuse=("rev", "fwd"), extra=(), numerical=Tr
                     "by a sum in your own code), put it back where it was "
                     "(np.expand_dims(g, axis), or keepdims=True) before combining the result "
                     "with an array that still has that axis.")
+        elif raised.type_name == "LinAlgError" and "did not converge" in text:
+            hint = (" A least-squares fit (np.polyfit) got a NaN or an infinity: the log of "
+                    "a negative number or of zero? An error is a distance, "
+                    "abs(quotient - exact), and each step h must be positive.")
         elif raised.type_name == "RecursionError":
             hint = (" The code recursed deeper than Python allows (a few thousand nested "
                     "calls): a function that calls itself without end (an operator written "

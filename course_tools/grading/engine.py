@@ -685,7 +685,10 @@ def _check_backward_on(backward, program, rng):
         label = program.label(i) + (" (the output)" if i == program.output else "")
         if not present[i]:
             raise GradingError(f"{where}: there is no cotangent for {label}. Every node the "
-                               f"output depends on gets one, the inputs and constants too.")
+                               f"output depends on gets one, the inputs and constants too. "
+                               f"If backward walks your topological_order and its tests "
+                               f"fail, fix it first: visited in the wrong order, a node "
+                               f"passes its cotangent on before it has them all.")
         arr = _as_array(got[i], f"{where}: the cotangent of {label}")
         want = expected[i]
         if arr.shape != want.shape:

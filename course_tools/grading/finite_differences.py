@@ -267,6 +267,21 @@ def _slope(hs, errors):
     return _fsum([(x - mx) * (y - my) for x, y in zip(xs, ys)]) / _fsum([(x - mx) ** 2 for x in xs])
 
 
+def _convergence_hint(got, hs, errors, want):
+    """The recognisable mistakes of a log-log fit: the intercept, the axes swapped."""
+    def near(value):
+        return abs(got - value) <= 1e-6 * (1 + abs(value))
+    for log in (_mlog, lambda v: _mlog(v) / _mlog(10.0)):
+        xs, ys = [log(h) for h in hs], [log(e) for e in errors]
+        if near(_fsum(ys) / len(ys) - want * _fsum(xs) / len(xs)):
+            return (" That is the intercept: np.polyfit(x, y, 1) returns the slope first, "
+                    "then the intercept.")
+    if near(_slope(errors, hs)):
+        return (" That is the slope of log(h) against log(error): the axes are swapped "
+                "(np.polyfit takes x, then y).")
+    return ""
+
+
 def check_convergence_order(convergence_order, seed=None):
     """The least-squares slope of log(error) against log(h), on errors made as C h^p."""
     rng = _Rng(_seed(seed))
@@ -284,7 +299,8 @@ def check_convergence_order(convergence_order, seed=None):
         got = _floats(got)[0]
         if not _misfinite(got) or abs(got - want) > 1e-6 * (1 + abs(want)):
             raise GradingError(f"{where} returned {got:.6g}; the least-squares slope of "
-                               f"log(error) against log(h) is {want:.6g}.")
+                               f"log(error) against log(h) is {want:.6g}."
+                               + _convergence_hint(got, hs, errors, want))
 
 
 def _odd_function(rng):
