@@ -38,12 +38,21 @@ def check_float(x, argnum, operator):
 
 def argnums_tuple(argnums, n_args, operator):
     """`argnums` (an int or a sequence) as a tuple of non-negative argument positions."""
-    nums = (int(argnums),) if isinstance(argnums, (int, np.integer)) else tuple(argnums)
+    nums = (int(argnums),) if is_int(argnums) else tuple(argnums)
     for i in nums:
         if not -n_args <= i < n_args:
             raise ValueError(f"{operator}: argnums={argnums} is out of range for a function "
                              f"of {n_args} positional argument(s).")
-    return tuple(i % n_args for i in nums)
+    nums = tuple(i % n_args for i in nums)
+    if len(set(nums)) < len(nums):
+        raise ValueError(f"{operator}: argnums={argnums} names an argument twice; name each "
+                         f"once.")
+    return nums
+
+
+def is_int(argnums):
+    """One argument (a single derivative), rather than a sequence (a tuple of them)."""
+    return isinstance(argnums, (int, np.integer))
 
 
 def partial_in(fun, args, argnums):
@@ -92,7 +101,7 @@ def value_and_grad(fun, argnums=0):
                 f"mg.jacrev(f) (the Jacobian), or mg.vjp(f, x) for one vector-Jacobian "
                 f"product.")
         grads = f_vjp(derivative_dtype(ans).type(1))   # the seed: d ans / d ans = 1
-        return ans, (grads[0] if isinstance(argnums, int) else grads)
+        return ans, (grads[0] if is_int(argnums) else grads)
     return value_and_grad_fun
 
 
@@ -132,7 +141,7 @@ def _jacobian_operator(build):
             for i in argnums_tuple(argnums, len(args), build.__name__):
                 check_float(args[i], i, build.__name__)
                 result.append(build(partial_in(fun, args, (i,)), args[i]))
-            return result[0] if isinstance(argnums, int) else tuple(result)
+            return result[0] if is_int(argnums) else tuple(result)
         return jacobians
     operator.__name__, operator.__doc__ = build.__name__, build.__doc__
     return operator
@@ -166,7 +175,7 @@ def hessian(fun, argnums=0):
 
     With a tuple of argnums, as in JAX, the result is a tuple of tuples of blocks:
     `H[i][j]` is d^2 f / d x_i d x_j, of shape x_i.shape + x_j.shape."""
-    if isinstance(argnums, int):
+    if is_int(argnums):
         return jacfwd(jacrev(fun, argnums), argnums)
     argnums = tuple(argnums)
 

@@ -126,6 +126,16 @@ class ArrayBox(_Box):
                 f"mnp), or define it with @mg.primitive and mg.defvjp / mg.defjvp.")
         return fun(*args, **kwargs)
 
+    def __getattr__(self, name):
+        # Only for attributes a box lacks (x.astype, x.copy, x.item): say so plainly.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        hint = f"mnp.{name}(x, ...)" if name in _TRACED else "minigrad.numpy functions"
+        raise AttributeError(
+            f"A traced value has no .{name}: minigrad gives traced values the array methods "
+            f"it can differentiate only. Use {hint} instead, or define your own with "
+            f"@mg.primitive and mg.defvjp / mg.defjvp.")
+
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
             "A traced value was converted to a plain numpy array, which cuts it out of the "

@@ -36,7 +36,7 @@ def moveaxis(a, source, destination):
 
 def rollaxis(a, axis, start=0):
     ndim = np.ndim(a)
-    axis, start = _axis(axis, ndim), start % (ndim + 1) if start < 0 else start
+    axis, start = _axis(axis, ndim), start + ndim if start < 0 else start
     return moveaxis(a, axis, start - 1 if start > axis else start)
 
 
@@ -138,14 +138,12 @@ def tile(A, reps):
 
 
 def tril(m, k=0):
-    shape = np.shape(m)
-    mask = np.tri(shape[-2], shape[-1], k=k, dtype=bool)
+    mask = np.tri(*np.shape(m)[-2:], k=k, dtype=bool)     # a vector: numpy's (n, n)
     return p.where(mask, m, 0.0)
 
 
 def triu(m, k=0):
-    shape = np.shape(m)
-    mask = ~np.tri(shape[-2], shape[-1], k=k - 1, dtype=bool)
+    mask = ~np.tri(*np.shape(m)[-2:], k=k - 1, dtype=bool)
     return p.where(mask, m, 0.0)
 
 

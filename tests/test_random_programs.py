@@ -1,0 +1,130 @@
+"""Random programs of minigrad.numpy functions, differentiated by minigrad and by HIPS
+autograd (or central differences where autograd has no rule, or is itself wrong), in every
+mode: grad, vjp, jvp, jacrev, jacfwd, several argnums, float32, and to second order.
+The generator is `random_programs.py`; then one regression test per bug it found."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.numpy as mnp
+import random_programs as rp
+
+pytestmark = pytest.mark.filterwarnings("ignore")    # autograd's and numpy's, on purpose
+
+PROGRAMS = {mode: 1000 for mode in rp.MODES}
+
+
+@pytest.mark.parametrize("mode", rp.MODES)
+def test_random_programs(mode):
+    checked = 0
+    for seed in range(PROGRAMS[mode]):
+        prog, rng = rp.draw(seed, mode)
+        if not prog.steps:
+            continue
+        try:
+            rp.check(prog, mode, rng)
+        except rp.Mismatch:
+            raise
+        except Exception as err:
+            raise AssertionError(f"seed {seed}, {mode}: minigrad raised "
+                                 f"{type(err).__name__}: {err}\n{prog}") from err
+        checked += 1
+    assert checked > 0.9 * PROGRAMS[mode]
+
+
+def test_the_checker_sees_a_wrong_rule(monkeypatch):
+    """A rule off by 0.1% (tanh's) is caught: the tolerance is tight enough."""
+    from minigrad.numpy import derivatives, primitives as p, vjps
+    monkeypatch.setitem(derivatives.UNARY, p.tanh, lambda ans, x: 1.0 - 1.001 * ans * ans)
+    mg.defvjp(p.tanh, vjps._unary_maker(derivatives.UNARY[p.tanh]))
+    try:
+        prog = rp.Program([np.array([1.1, -0.9])], [("tanh", lambda L, x: L.m.tanh(x), (0,))], 1)
+        with pytest.raises(rp.Mismatch):
+            rp.check(prog, "grad", np.random.default_rng(0))
+    finally:
+        monkeypatch.undo()
+        mg.defvjp(p.tanh, vjps._unary_maker(derivatives.UNARY[p.tanh]))
+
+
+# -- regressions: each of these once failed -------------------------------------------
+X32 = np.array([[0.3, -1.2, 0.8], [1.5, 0.1, -0.4]], dtype=np.float32)
+
+
+@pytest.mark.parametrize("fun", [
+    lambda x: mnp.concatenate([x, x]), lambda x: mnp.stack([x, x]), lambda x: mnp.max(x),
+    lambda x: mnp.maximum(x, 0.5), lambda x: mnp.log2(x * x), lambda x: mnp.exp2(x)],
+    ids=["concatenate", "stack", "max", "maximum", "log2", "exp2"])
+def test_jvp_tangent_has_the_outputs_dtype(fun):
+    out, tangent = mg.jvp(fun, (X32,), (np.ones_like(X32),))
+    assert out.dtype == np.float32 and tangent.dtype == np.float32
+
+
+def test_transpose_method_with_one_int_axis():
+    x = np.array([0.3, -1.2, 2.0])
+    np.testing.assert_allclose(mg.grad(lambda x: mnp.sum(x.transpose(-1) * x))(x), 2 * x)
+
+
+def test_rollaxis_with_a_negative_start_is_numpys():
+    x = np.arange(24.0).reshape(2, 3, 4)
+    for start in (-3, -2, -1):
+        np.testing.assert_array_equal(mnp.rollaxis(x, 2, start), np.rollaxis(x, 2, start))
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: mnp.sum(x, initial=1.0), lambda x: mnp.max(x, initial=5.0),
+    lambda x: mnp.sum(x, where=np.array([True, False, True])),
+    lambda x: mnp.mean(x, 0, np.float64)], ids=["sum-initial", "max-initial", "where",
+                                                "positional-dtype"])
+@pytest.mark.parametrize("op", [mg.jacrev, mg.jacfwd])
+def test_reduction_options_without_rules_are_refused(call, op):
+    """jacfwd of sum(x, initial=1.0) was 2 where it is 1; the others crashed in a rule."""
+    with pytest.raises(NotImplementedError, match="axis=, keepdims="):
+        op(call)(np.array([0.3, -1.2, 2.0]))
+
+
+def test_the_same_argnum_twice_is_refused():
+    """grad(f, (0, 0)) returned zeros for the first copy."""
+    with pytest.raises(ValueError, match="twice"):
+        mg.grad(lambda x, y: mnp.sum(x * y), (0, 0))(np.ones(3), np.ones(3))
+
+
+def test_numpy_integer_argnums_is_one_argument():
+    x, y = np.array([0.3, -1.2]), np.array([2.0, 1.0])
+    for op in (mg.grad, mg.jacrev, mg.jacfwd):
+        got = op(lambda x, y: mnp.sum(x * y), np.int64(1))(x, y)
+        assert isinstance(got, np.ndarray)
+        np.testing.assert_allclose(got, x)
+
+
+@pytest.mark.parametrize("name", ["sum", "max", "prod", "cumsum"])
+def test_reductions_of_a_0d_array_over_axis_0(name):
+    """numpy takes axis=0 (or -1) for a 0-d array; the rules divided by ndim 0."""
+    f = getattr(mnp, name)
+    got = mg.jacrev(lambda x: f(x, axis=-1) * 3.0)(np.array(0.7))
+    np.testing.assert_allclose(np.ravel(got), [3.0])
+    np.testing.assert_allclose(np.ravel(mg.jacfwd(lambda x: f(x, axis=0))(np.array(0.7))), 1.0)
+
+
+@pytest.mark.parametrize("name", ["tril", "triu"])
+def test_tril_and_triu_of_a_vector(name):
+    x = np.array([0.3, -1.2, 2.0])
+    np.testing.assert_array_equal(getattr(mnp, name)(x), getattr(np, name)(x))
+    got = mg.jacrev(lambda x: getattr(mnp, name)(x, -1))(x)
+    want = rp.numeric_jacobian(lambda x: getattr(np, name)(x, -1), [x], 0)
+    np.testing.assert_allclose(got, want, atol=1e-8)
+
+
+@pytest.mark.parametrize("ct", [[1.0, 2.0, 3.0], np.array([1, 2, 3])], ids=["list", "int"])
+def test_vjp_with_a_list_or_integer_cotangent(ct):
+    """A list cotangent was repeated by `g * 2` (list times int), an int one gave ints."""
+    x = np.array([0.3, -1.2, 2.0])
+    (got,) = mg.vjp(lambda x: x * 2, x)[1](ct)
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, [2.0, 4.0, 6.0])
+
+
+def test_a_missing_array_method_is_named():
+    with pytest.raises(AttributeError, match=r"traced value has no \.astype"):
+        mg.grad(lambda x: mnp.sum(x.astype(np.float32)))(np.ones(3))
+    with pytest.raises(AttributeError, match=r"no \.sort: .* Use mnp\.sort\(x, \.\.\.\)"):
+        mg.grad(lambda x: mnp.sum(x.sort()))(np.ones(2))
