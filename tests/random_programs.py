@@ -190,6 +190,10 @@ class Gen:
         self.vals.append(np.asarray(out) if not np.isscalar(out) else out)
         return len(self.vals) - 1
 
+    def plain(self):
+        """Whether to call numpy's own function on the traced values, as users do."""
+        return bool(self.rng.random() < 0.2)
+
     def const(self, shape):
         return self.rng.standard_normal(shape).astype(self.dtype)
 
@@ -228,7 +232,7 @@ class Gen:
         if self.rng.random() < 0.6:
             name = str(self.rng.choice(sorted(UNARY)))
             dom = UNARY[name]
-            fn = (lambda name: lambda L, x: getattr(L.m, name)(x))(name)
+            fn = _named(name, self.plain())
         else:
             name, dom, fn = UNARY_FORMS[self.rng.integers(len(UNARY_FORMS))]
         if name == "x + floor(x)" and not _gap_ok(x - np.floor(x), [0.0, 1.0]):
@@ -247,7 +251,7 @@ class Gen:
         if r < 0.6:
             name = str(self.rng.choice(sorted(BINARY)))
             check = BINARY[name]
-            fn = (lambda name: lambda L, x, y: getattr(L.m, name)(x, y))(name)
+            fn = _named(name, self.plain())
         else:
             name, check, fn = BINARY_FORMS[self.rng.integers(len(BINARY_FORMS))]
         swap = self.rng.random() < 0.3
@@ -318,7 +322,9 @@ class Gen:
             self.add(label, lambda L, v: getattr(v, name)(**kw) if hasattr(v, name)
                      else getattr(L.m, name)(v, **kw), [i])
         else:
-            self.add(label, lambda L, v: getattr(L.m, name)(v, **kw), [i])
+            plain = self.plain()
+            self.add(("np." if plain else "") + label, lambda L, v: getattr(
+                L.np if plain else L.m, name)(v, **kw), [i])
 
     def shape_op(self):
         i = self.pick()
@@ -672,6 +678,11 @@ class Gen:
 
 class _Reject(Exception):
     pass
+
+
+def _named(name, plain):
+    """The function `name` of minigrad.numpy (or, `plain`, of numpy itself)."""
+    return lambda L, *args: getattr(L.np if plain else L.m, name)(*args)
 
 
 def _as_array(L, v):

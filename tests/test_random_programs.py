@@ -128,3 +128,35 @@ def test_a_missing_array_method_is_named():
         mg.grad(lambda x: mnp.sum(x.astype(np.float32)))(np.ones(3))
     with pytest.raises(AttributeError, match=r"no \.sort: .* Use mnp\.sort\(x, \.\.\.\)"):
         mg.grad(lambda x: mnp.sum(x.sort()))(np.ones(2))
+
+
+def test_moveaxis_and_rollaxis_refuse_what_numpy_refuses():
+    """A repeated axis, unequal source and destination, a start out of range: numpy
+    raises; minigrad returned some transpose."""
+    x = np.ones((2, 3, 4))
+    with pytest.raises(ValueError, match="repeated axis"):
+        mnp.moveaxis(x, (0, -3), (1, 2))
+    with pytest.raises(ValueError, match="same number"):
+        mnp.moveaxis(x, (0, 1), (2,))
+    with pytest.raises(np.exceptions.AxisError):
+        mnp.rollaxis(x, 0, -4)
+
+
+@pytest.mark.parametrize("call", [lambda m, x: m.take(x, [0, 0, -1], axis=-1),
+                                  lambda m, x: m.repeat(x, 3, axis=0)], ids=["take", "repeat"])
+def test_take_and_repeat_of_a_0d_array_along_axis_0(call):
+    x = np.array(0.7)
+    np.testing.assert_array_equal(call(mnp, x), call(np, x))
+    np.testing.assert_array_equal(mg.jacrev(lambda x: call(mnp, x))(x), [1.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("op", [mg.grad, mg.jacrev, mg.jacfwd])
+def test_an_output_of_several_traced_values_is_named(op):
+    """numpy's message for it spoke of a traced value converted to a plain array."""
+    with pytest.raises(TypeError, match="returned a tuple of traced values"):
+        op(lambda x: (mnp.sum(x), mnp.sum(x * x)))(np.ones(3))
+
+
+@pytest.mark.parametrize("op", [mg.jacrev, mg.jacfwd])
+def test_a_constant_tuple_output_has_a_zero_jacobian(op):
+    np.testing.assert_array_equal(op(lambda x: (1.0, 2.0))(np.ones(3)), np.zeros((2, 3)))
