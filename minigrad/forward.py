@@ -8,8 +8,8 @@ pass per input direction instead of one per output.
 """
 import numpy as np
 
-from .tracer import (Box, Trace, call_traced, cast_like_primal, debug, missing_rule,
-                     rule_lookup, shape_of, zeros_like_value)
+from .tracer import (Box, Trace, call_traced, cast_like_primal, check_options, debug,
+                     missing_rule, rule_lookup, shape_of, zeros_like_value)
 
 
 class JVPNode:
@@ -28,6 +28,8 @@ class ForwardTrace(Trace):
         rule_for = prim.jvp_rule_for
         if rule_for is None:
             raise missing_rule(prim, "defjvp", "forward mode (jvp, jacfwd, hessian)")
+        if kwargs:
+            check_options(prim, kwargs)
         out_shape = shape_of(ans)
         tangent = None
         for argnum, box in zip(argnums, boxes):

@@ -11,9 +11,9 @@ recursion, so a graph of a hundred thousand nodes costs linear time and no stack
 """
 import numpy as np
 
-from .tracer import (Box, Trace, as_primal, call_traced, debug, derivative_dtype,
-                     missing_rule, paused_gc, rule_lookup, shape_hint, shape_of,
-                     zeros_like_value)
+from .tracer import (Box, Trace, as_primal, call_traced, check_options, debug,
+                     derivative_dtype, missing_rule, paused_gc, rule_lookup, shape_hint,
+                     shape_of, zeros_like_value)
 
 
 class VJPNode:
@@ -34,6 +34,8 @@ class ReverseTrace(Trace):
         rule_for = prim.vjp_rule_for
         if rule_for is None:
             raise missing_rule(prim, "defvjp", "reverse mode (grad, vjp, jacrev)")
+        if kwargs:
+            check_options(prim, kwargs)
         parents, vjps, used = [], [], []
         for argnum, box in zip(argnums, boxes):
             maker = rule_for(argnum)

@@ -290,6 +290,17 @@ def missing_rule(prim, definer, operators):
         f"mg.{definer}({prim.name}, rule_for_arg0, rule_for_arg1, ...).")
 
 
+def check_options(prim, kwargs):
+    """numpy's ufunc options (out=, where=, dtype=, casting=) change what an elementwise
+    function computes in ways its rules do not follow: they are refused, by name."""
+    if isinstance(prim.fun, np.ufunc):
+        names = ", ".join(f"{k}=" for k in kwargs)
+        raise TypeError(
+            f"minigrad differentiates {prim.name} of its array arguments only, without "
+            f"numpy's options ({names}). Leave them out: mnp.where(mask, mnp.{prim.name}(...), "
+            f"other) for where=, and convert dtypes outside the differentiated function.")
+
+
 def rule_lookup(prim, rules, definer, rule_for=None):
     """`rule_for(argnum) -> rule or None` (None: a zero derivative) for the rules given to
     `definer`, one per positional argument, or as a `rule_for` function already (for a

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import forward, reverse
 from . import numpy as mnp
-from .tracer import cast_like_primal, derivative_dtype, value_of
+from .tracer import Box, cast_like_primal, derivative_dtype, value_of
 
 
 def is_float(x):
@@ -82,6 +82,9 @@ def jvp(fun, primals, tangents):
         if np.shape(t) != np.shape(x):
             raise ValueError(f"jvp: tangent {i} has shape {np.shape(t)} but its primal has "
                              f"shape {np.shape(x)}; they must match.")
+    # a tangent given as a list or in ints is an array in its primal's dtype
+    tangents = tuple(t if isinstance(t, Box) else np.asarray(t, dtype=derivative_dtype(x))
+                     for x, t in zip(primals, tangents))
     return forward.make_jvp(fun, primals, tangents)
 
 

@@ -190,6 +190,10 @@ class Gen:
         self.vals.append(np.asarray(out) if not np.isscalar(out) else out)
         return len(self.vals) - 1
 
+    def small_shape(self, longest):
+        """Up to `longest - 1` axes of length 1 or 2."""
+        return tuple(int(n) for n in self.rng.integers(1, 3, size=self.rng.integers(0, longest)))
+
     def plain(self):
         """Whether to call numpy's own function on the traced values, as users do."""
         return bool(self.rng.random() < 0.2)
@@ -503,7 +507,7 @@ class Gen:
         elif op == "tensordot":
             k = int(rng.integers(0, nd + 1))
             if rng.random() < 0.5:
-                other = shape[nd - k:] + tuple(int(n) for n in rng.integers(1, 3, size=rng.integers(0, 2)))
+                other = shape[nd - k:] + self.small_shape(2)
                 axes = k
             else:
                 a_axes = [int(a) for a in rng.choice(nd, size=k, replace=False)] if nd else []
@@ -534,7 +538,7 @@ class Gen:
             self.add(f"einsum({spec!r})", lambda L, a: L.m.einsum(spec, a), [i])
         elif op == "einsum2":
             other = tuple(int(rng.choice([n, int(rng.integers(1, 4))])) for n in shape[
-                rng.integers(0, nd + 1):]) + tuple(int(n) for n in rng.integers(1, 3, size=rng.integers(0, 2)))
+                rng.integers(0, nd + 1):]) + self.small_shape(2)
             j = self.operand(other)
             spec = self.einsum_spec([shape, other])
             self.add(f"einsum({spec!r})", lambda L, a, b: L.m.einsum(spec, a, b), [i, j])
@@ -544,10 +548,12 @@ class Gen:
             self.add("cross", lambda L, a, b: L.m.cross(a, b), [i, j])
         elif op == "trace" and nd >= 2:
             off = int(rng.integers(-1, 2))
+            a1, a2 = (int(a) - nd * int(rng.random() < 0.4)
+                      for a in rng.choice(nd, 2, replace=False))
             method = rng.random() < 0.3
-            self.add(f"{'x.' if method else ''}trace({off})",
-                     (lambda L, v: _as_array(L, v).trace(off)) if method else
-                     (lambda L, v: L.m.trace(v, off)), [i])
+            self.add(f"{'x.' if method else ''}trace({off}, {a1}, {a2})",
+                     (lambda L, v: _as_array(L, v).trace(off, a1, a2)) if method else
+                     (lambda L, v: L.m.trace(v, off, a1, a2)), [i])
         elif op == "diag" and nd in (1, 2):
             k = int(rng.integers(-1, 2))
             self.add(f"diag({k})", lambda L, v: L.m.diag(v, k), [i])
@@ -563,7 +569,8 @@ class Gen:
         for shape in shapes:
             s = ""
             for n in shape:
-                same = [c for c, m in letters.items() if m == n and (c not in s or rng.random() < 0.2)]
+                same = [c for c, m in letters.items()
+                        if m == n and (c not in s or rng.random() < 0.2)]
                 if same and rng.random() < 0.5:
                     c = str(rng.choice(same))
                 else:

@@ -160,3 +160,41 @@ def test_an_output_of_several_traced_values_is_named(op):
 @pytest.mark.parametrize("op", [mg.jacrev, mg.jacfwd])
 def test_a_constant_tuple_output_has_a_zero_jacobian(op):
     np.testing.assert_array_equal(op(lambda x: (1.0, 2.0))(np.ones(3)), np.zeros((2, 3)))
+
+
+def test_trace_over_any_two_axes_in_reverse_mode():
+    """Reverse mode refused axes other than (0, 1), which forward mode took."""
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    for args in [(1, 0, 2), (-1, 2, 0), (0, -1, -2)]:
+        want = rp.numeric_jacobian(lambda z: np.trace(z, *args), [x], 0)
+        np.testing.assert_allclose(mg.jacrev(lambda z: mnp.trace(z, *args))(x), want,
+                                   atol=1e-8)
+
+
+@pytest.mark.parametrize("fun", [lambda x: x + x, lambda x: x, lambda x: x * 2.0],
+                         ids=["add", "identity", "multiply"])
+def test_jvp_with_a_list_or_integer_tangent(fun):
+    """A list tangent was added to itself by `t + t` (list concatenation) or reached
+    numpy's dtype parser; an integer one came back in integers."""
+    x = np.array([0.3, -1.2, 2.0])
+    for t in ([1.0, 2.0, 3.0], np.array([1, 2, 3])):
+        out, tangent = mg.jvp(fun, (x,), (t,))
+        assert tangent.dtype == np.float64
+        np.testing.assert_allclose(tangent, fun(np.array([1.0, 2.0, 3.0])))
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: mnp.exp(x, out=np.zeros(3)), lambda x: np.exp(x, where=x > 0),
+    lambda x: mnp.add(x, x, where=x > 0), lambda x: mnp.power(x, 2.0, dtype=np.float64)],
+    ids=["out", "np-where", "where", "dtype"])
+@pytest.mark.parametrize("op", [mg.jacrev, mg.jacfwd])
+def test_ufunc_options_are_refused_by_name(call, op):
+    """They reached the rules, which failed with 'maker() got an unexpected keyword'."""
+    with pytest.raises(TypeError, match=r"without numpy's options \((out|where|dtype)=\)"):
+        op(call)(np.array([0.3, -1.2, 2.0]))
+
+
+def test_einsum_takes_optimize():
+    x = np.array([0.3, -1.2, 2.0])
+    np.testing.assert_allclose(mg.grad(lambda x: mnp.einsum("i,i", x, x, optimize=True))(x),
+                               2 * x)

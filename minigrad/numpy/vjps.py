@@ -302,11 +302,15 @@ defvjp(p.einsum_args, rule_for=lambda i: None if i == 0 else _einsum_maker(i))
 
 
 def _trace_maker(ans, x, offset=0, axis1=0, axis2=1):
-    if (axis1, axis2) != (0, 1):
-        raise NotImplementedError("minigrad differentiates trace over axes 0 and 1 only.")
+    """g on the diagonal of axes axis1 and axis2 (built as the first two, then moved back
+    to their places), zero elsewhere."""
     shape = shape_of(x)
-    eye = np.eye(shape[0], shape[1], k=offset).reshape(shape[:2] + (1,) * (len(shape) - 2))
-    return lambda g: eye * expand_dims(expand_dims(g, 0), 0)
+    axes = [axis1 % len(shape), axis2 % len(shape)]
+    rest = [i for i in range(len(shape)) if i not in axes]
+    eye = np.eye(shape[axes[0]], shape[axes[1]], k=offset).reshape(
+        (shape[axes[0]], shape[axes[1]]) + (1,) * len(rest))
+    back = tuple(int(i) for i in np.argsort(axes + rest))
+    return lambda g: transpose(eye * expand_dims(expand_dims(g, 0), 0), back)
 
 
 defvjp(p.trace, _trace_maker)
