@@ -198,3 +198,14 @@ def test_einsum_takes_optimize():
     x = np.array([0.3, -1.2, 2.0])
     np.testing.assert_allclose(mg.grad(lambda x: mnp.einsum("i,i", x, x, optimize=True))(x),
                                2 * x)
+
+
+def test_numpy_functions_of_another_module_are_not_taken_for_numpys():
+    """np.linalg.trace (over the last two axes) ran as np.trace (over the first two): a
+    silently wrong value. Functions that are not numpy's own are refused."""
+    x = np.random.default_rng(0).standard_normal((2, 3, 3))
+    for op in (mg.jacrev, mg.jacfwd):
+        with pytest.raises(TypeError, match=r"np\.linalg\.trace cannot be applied"):
+            op(np.linalg.trace)(x)
+    np.testing.assert_allclose(mg.grad(lambda x: np.sum(np.trace(x)))(x),
+                               np.broadcast_to(np.eye(3)[:, :, None][:2], x.shape))
