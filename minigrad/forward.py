@@ -8,8 +8,8 @@ pass per input direction instead of one per output.
 """
 import numpy as np
 
-from .tracer import (Box, Trace, call_traced, debug, missing_rule, rule_lookup, shape_of,
-                     zeros_like_value)
+from .tracer import (Box, Trace, call_traced, cast_like_primal, check_options, debug,
+                     missing_rule, rule_lookup, shape_of, zeros_like_value)
 
 
 class JVPNode:
@@ -28,6 +28,8 @@ class ForwardTrace(Trace):
         rule_for = prim.jvp_rule_for
         if rule_for is None:
             raise missing_rule(prim, "defjvp", "forward mode (jvp, jacfwd, hessian)")
+        if kwargs:
+            check_options(prim, kwargs)
         out_shape = shape_of(ans)
         tangent = None
         for argnum, box in zip(argnums, boxes):
@@ -74,5 +76,6 @@ def make_jvp(fun, primals, tangents):
     trace = ForwardTrace()
     ans = call_traced(fun, [trace.box_type(x, trace, JVPNode(t)) for x, t in zip(primals, tangents)])
     if isinstance(ans, Box) and ans._trace is trace:
-        return ans._value, ans._node.tangent
+        # in the output's dtype, as in JAX: rules may mix in float64 constants
+        return ans._value, cast_like_primal(ans._node.tangent, ans._value)
     return ans, zeros_like_value(ans)        # the output does not depend on the inputs

@@ -11,8 +11,9 @@ recursion, so a graph of a hundred thousand nodes costs linear time and no stack
 """
 import numpy as np
 
-from .tracer import (Box, Trace, as_primal, call_traced, debug, missing_rule, paused_gc,
-                     rule_lookup, shape_hint, shape_of, zeros_like_value)
+from .tracer import (Box, Trace, as_primal, call_traced, check_options, debug,
+                     derivative_dtype, missing_rule, paused_gc, rule_lookup, shape_hint,
+                     shape_of, zeros_like_value)
 
 
 class VJPNode:
@@ -33,6 +34,8 @@ class ReverseTrace(Trace):
         rule_for = prim.vjp_rule_for
         if rule_for is None:
             raise missing_rule(prim, "defvjp", "reverse mode (grad, vjp, jacrev)")
+        if kwargs:
+            check_options(prim, kwargs)
         parents, vjps, used = [], [], []
         for argnum, box in zip(argnums, boxes):
             maker = rule_for(argnum)
@@ -135,6 +138,10 @@ def make_vjp(fun, primals, once=False):
         if walked:
             raise RuntimeError("This VJP function was made for one call (once=True) and has "
                                "freed its graph; make a new one with make_vjp.")
+        if isinstance(g, (list, tuple)):
+            g = np.asarray(g)
+        if not isinstance(g, Box) and np.result_type(g).kind != "f":     # ints, bools
+            g = np.asarray(g, dtype=derivative_dtype(ans))
         if np.shape(g) != out_shape:
             raise ValueError(
                 f"The cotangent has shape {np.shape(g)}, but the function's output has "

@@ -104,10 +104,12 @@ class paused_gc:
 
 def call_traced(fun, boxes):
     """`fun(*boxes)`, translating numpy's error for a traced value written into a plain
-    array (`buf[0] = x`), which numpy reports as if x were a list."""
+    array (`buf[0] = x`), which numpy reports as if x were a list, and refusing an output
+    that holds traced values in a tuple, list or dict, which numpy would report the same
+    way when it takes the output's shape."""
     try:
         with paused_gc():
-            return fun(*boxes)
+            ans = fun(*boxes)
     except ValueError as err:
         if "setting an array element with a sequence" not in str(err):
             raise
@@ -117,6 +119,18 @@ def call_traced(fun, boxes):
             "values instead: mnp.stack([...]), mnp.concatenate([...]), mnp.array([...]) or "
             "mnp.where(mask, x, buf). (numpy said: setting an array element with a "
             "sequence.)") from err
+    if isinstance(ans, (tuple, list, dict)) and _holds_box(ans):
+        raise TypeError(
+            f"The function returned a {type(ans).__name__} of traced values; minigrad "
+            f"differentiates functions that return one array. Return mnp.stack([...]) (or "
+            f"mnp.concatenate), or differentiate each output in a function of its own.")
+    return ans
+
+
+def _holds_box(x):
+    if isinstance(x, dict):
+        x = list(x.values())
+    return isinstance(x, Box) or isinstance(x, (tuple, list)) and any(map(_holds_box, x))
 
 
 def shape_of(x):
@@ -216,7 +230,8 @@ def zeros_like_value(x):
 def derivative_dtype(x):
     """The one dtype rule, for every operator: a derivative with respect to x has x's
     floating dtype (float32 in, float32 out), as in JAX and autograd."""
-    dtype = np.result_type(value_of(x))
+    x = value_of(x)
+    dtype = np.result_type(np.asarray(x) if isinstance(x, (list, tuple)) else x)
     return dtype if dtype.kind == "f" else np.dtype(float)
 
 
@@ -273,6 +288,17 @@ def missing_rule(prim, definer, operators):
         f"minigrad has no {definer[-3:].upper()} rule for the primitive '{prim.name}', so "
         f"{operators} cannot go through it. Register one: "
         f"mg.{definer}({prim.name}, rule_for_arg0, rule_for_arg1, ...).")
+
+
+def check_options(prim, kwargs):
+    """numpy's ufunc options (out=, where=, dtype=, casting=) change what an elementwise
+    function computes in ways its rules do not follow: they are refused, by name."""
+    if isinstance(prim.fun, np.ufunc):
+        names = ", ".join(f"{k}=" for k in kwargs)
+        raise TypeError(
+            f"minigrad differentiates {prim.name} of its array arguments only, without "
+            f"numpy's options ({names}). Leave them out: mnp.where(mask, mnp.{prim.name}(...), "
+            f"other) for where=, and convert dtypes outside the differentiated function.")
 
 
 def rule_lookup(prim, rules, definer, rule_for=None):

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import forward, reverse
 from . import numpy as mnp
-from .tracer import cast_like_primal, derivative_dtype, value_of
+from .tracer import Box, cast_like_primal, derivative_dtype, value_of
 
 
 def is_float(x):
@@ -38,12 +38,21 @@ def check_float(x, argnum, operator):
 
 def argnums_tuple(argnums, n_args, operator):
     """`argnums` (an int or a sequence) as a tuple of non-negative argument positions."""
-    nums = (int(argnums),) if isinstance(argnums, (int, np.integer)) else tuple(argnums)
+    nums = (int(argnums),) if is_int(argnums) else tuple(argnums)
     for i in nums:
         if not -n_args <= i < n_args:
             raise ValueError(f"{operator}: argnums={argnums} is out of range for a function "
                              f"of {n_args} positional argument(s).")
-    return tuple(i % n_args for i in nums)
+    nums = tuple(i % n_args for i in nums)
+    if len(set(nums)) < len(nums):
+        raise ValueError(f"{operator}: argnums={argnums} names an argument twice; name each "
+                         f"once.")
+    return nums
+
+
+def is_int(argnums):
+    """One argument (a single derivative), rather than a sequence (a tuple of them)."""
+    return isinstance(argnums, (int, np.integer))
 
 
 def partial_in(fun, args, argnums):
@@ -73,6 +82,9 @@ def jvp(fun, primals, tangents):
         if np.shape(t) != np.shape(x):
             raise ValueError(f"jvp: tangent {i} has shape {np.shape(t)} but its primal has "
                              f"shape {np.shape(x)}; they must match.")
+    # a tangent given as a list or in ints is an array in its primal's dtype
+    tangents = tuple(t if isinstance(t, Box) else np.asarray(t, dtype=derivative_dtype(x))
+                     for x, t in zip(primals, tangents))
     return forward.make_jvp(fun, primals, tangents)
 
 
@@ -92,7 +104,7 @@ def value_and_grad(fun, argnums=0):
                 f"mg.jacrev(f) (the Jacobian), or mg.vjp(f, x) for one vector-Jacobian "
                 f"product.")
         grads = f_vjp(derivative_dtype(ans).type(1))   # the seed: d ans / d ans = 1
-        return ans, (grads[0] if isinstance(argnums, int) else grads)
+        return ans, (grads[0] if is_int(argnums) else grads)
     return value_and_grad_fun
 
 
@@ -132,7 +144,7 @@ def _jacobian_operator(build):
             for i in argnums_tuple(argnums, len(args), build.__name__):
                 check_float(args[i], i, build.__name__)
                 result.append(build(partial_in(fun, args, (i,)), args[i]))
-            return result[0] if isinstance(argnums, int) else tuple(result)
+            return result[0] if is_int(argnums) else tuple(result)
         return jacobians
     operator.__name__, operator.__doc__ = build.__name__, build.__doc__
     return operator
@@ -166,7 +178,7 @@ def hessian(fun, argnums=0):
 
     With a tuple of argnums, as in JAX, the result is a tuple of tuples of blocks:
     `H[i][j]` is d^2 f / d x_i d x_j, of shape x_i.shape + x_j.shape."""
-    if isinstance(argnums, int):
+    if is_int(argnums):
         return jacfwd(jacrev(fun, argnums), argnums)
     argnums = tuple(argnums)
 

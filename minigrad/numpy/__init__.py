@@ -11,6 +11,8 @@ others. Anything without a derivative (creating arrays, random numbers, comparis
 numpy's own function, re-exported.
 """
 
+import numpy as _np
+
 from ..forward import ForwardTrace as _ForwardTrace
 from ..tracer import Box as _Box, Trace as _Trace
 from . import jvps as _jvps, vjps as _vjps  # noqa: F401  (registers the rules)
@@ -118,13 +120,26 @@ class ArrayBox(_Box):
         return fun(*inputs, **kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        fun = _TRACED.get(func.__name__)
+        # numpy's own function of that name only: np.linalg.trace is not np.trace
+        own = getattr(_np, func.__name__, None) is func
+        fun = _TRACED.get(func.__name__) if own else None
         if fun is None:
+            name = func.__module__.replace("numpy", "np", 1) + "." + func.__name__
             raise TypeError(
-                f"np.{func.__name__} cannot be applied to a traced value: minigrad.numpy has "
+                f"{name} cannot be applied to a traced value: minigrad.numpy has "
                 f"no rule for it. Use the minigrad.numpy functions (import minigrad.numpy as "
                 f"mnp), or define it with @mg.primitive and mg.defvjp / mg.defjvp.")
         return fun(*args, **kwargs)
+
+    def __getattr__(self, name):
+        # Only for attributes a box lacks (x.astype, x.copy, x.item): say so plainly.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        hint = f"mnp.{name}(x, ...)" if name in _TRACED else "minigrad.numpy functions"
+        raise AttributeError(
+            f"A traced value has no .{name}: minigrad gives traced values the array methods "
+            f"it can differentiate only. Use {hint} instead, or define your own with "
+            f"@mg.primitive and mg.defvjp / mg.defjvp.")
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError(

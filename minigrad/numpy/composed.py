@@ -28,6 +28,11 @@ def moveaxis(a, source, destination):
     destination = [destination] if np.isscalar(destination) else list(destination)
     source = [_axis(s, ndim) for s in source]
     destination = [_axis(d, ndim) for d in destination]
+    if len(source) != len(destination):
+        raise ValueError("`source` and `destination` arguments must have the same number "
+                         "of elements")
+    if len(set(source)) < len(source) or len(set(destination)) < len(destination):
+        raise ValueError("repeated axis in `source` or `destination` argument")
     order = [i for i in range(ndim) if i not in source]
     for d, s in sorted(zip(destination, source)):
         order.insert(d, s)
@@ -36,7 +41,9 @@ def moveaxis(a, source, destination):
 
 def rollaxis(a, axis, start=0):
     ndim = np.ndim(a)
-    axis, start = _axis(axis, ndim), start % (ndim + 1) if start < 0 else start
+    axis, start = _axis(axis, ndim), start + ndim if start < 0 else start
+    if not 0 <= start <= ndim:
+        raise np.exceptions.AxisError(f"rollaxis: start must be in [{-ndim}, {ndim}]")
     return moveaxis(a, axis, start - 1 if start > axis else start)
 
 
@@ -65,9 +72,9 @@ def atleast_3d(*arys):
 
 # -- selecting and reordering entries ---------------------------------------------------
 def take(a, indices, axis=None):
-    if axis is None:
+    axis = None if axis is None else _axis(axis, np.ndim(a))
+    if axis is None or np.ndim(a) == 0:         # numpy reads a 0-d array as shape (1,)
         return p.getitem(p.ravel(a), np.asarray(indices))
-    axis = _axis(axis, np.ndim(a))
     return p.getitem(a, (slice(None),) * axis + (np.asarray(indices),))
 
 
@@ -106,9 +113,9 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
 
 
 def repeat(a, repeats, axis=None):
-    if axis is None:
+    axis = None if axis is None else _axis(axis, np.ndim(a))
+    if axis is None or np.ndim(a) == 0:
         a, axis = p.ravel(a), 0
-    axis = _axis(axis, np.ndim(a))
     return take(a, np.repeat(np.arange(np.shape(a)[axis]), repeats), axis=axis)
 
 
@@ -138,14 +145,12 @@ def tile(A, reps):
 
 
 def tril(m, k=0):
-    shape = np.shape(m)
-    mask = np.tri(shape[-2], shape[-1], k=k, dtype=bool)
+    mask = np.tri(*np.shape(m)[-2:], k=k, dtype=bool)     # a vector: numpy's (n, n)
     return p.where(mask, m, 0.0)
 
 
 def triu(m, k=0):
-    shape = np.shape(m)
-    mask = ~np.tri(shape[-2], shape[-1], k=k - 1, dtype=bool)
+    mask = ~np.tri(*np.shape(m)[-2:], k=k - 1, dtype=bool)
     return p.where(mask, m, 0.0)
 
 

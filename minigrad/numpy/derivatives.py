@@ -130,9 +130,22 @@ def index_order(x, order):
         f"a contiguous array), not order={order!r} here.")
 
 
+def reduction_options(prim, args, kwargs):
+    """A reduction's options beyond axis, keepdims and ddof (initial=, where=, out=, or
+    dtype given by position) change what it computes in ways the rules do not follow:
+    they are refused rather than differentiated wrongly."""
+    extra = ([f"{k}={v!r}" for k, v in kwargs.items() if v is not None]
+             + [repr(a) for a in args if a is not None])
+    if extra:
+        raise NotImplementedError(
+            f"minigrad differentiates {prim.name} with axis=, keepdims= (and ddof= for var "
+            f"and std) only, not with {', '.join(extra)}: write the rest with mnp "
+            f"functions (mnp.where for where=, + for initial=).")
+
+
 def repeat_to_match(g, shape, axis, keepdims):
     """Broadcast a reduction's result (or cotangent) back over the axes it reduced."""
-    if axis is not None and not keepdims:
+    if axis is not None and not keepdims and shape:     # numpy takes axis=0 for a 0-d x
         axes = [a % len(shape) for a in ((axis,) if np.isscalar(axis) else axis)]
         g = p.reshape(g, tuple(1 if i in axes else n for i, n in enumerate(shape)))
     return p.broadcast_to(g, shape)

@@ -10,7 +10,8 @@ import numpy as np
 from ..forward import defjvp
 from ..tracer import shape_of
 from . import primitives as p
-from .derivatives import BINARY, REDUCTIONS, UNARY, clip_slopes, index_order, reduction_local
+from .derivatives import (BINARY, REDUCTIONS, UNARY, clip_slopes, index_order, reduction_local,
+                          reduction_options)
 
 
 def _same_function(prim):
@@ -46,9 +47,19 @@ defjvp(p.reshape, lambda t, ans, x, shape=None, order="C", **kw:
        p.reshape(t, shape_of(ans), order=index_order(x, order)))
 defjvp(p.ravel, lambda t, ans, x, order="C": p.ravel(t, order=index_order(x, order)))
 for _prim in (p.squeeze, p.expand_dims, p.broadcast_to, p.swapaxes,
-              p.transpose, p.flip, p.getitem, p.untake, p.sum, p.mean, p.cumsum, p.trace,
-              p.diag):
+              p.transpose, p.flip, p.getitem, p.untake, p.trace, p.diag):
     _same_function(_prim)
+
+
+def _linear_reduction_rule(prim):
+    def rule(t, ans, x, axis=None, *args, keepdims=False, **kwargs):
+        reduction_options(prim, args, kwargs)
+        return prim(t, axis) if prim is p.cumsum else prim(t, axis, keepdims=keepdims)
+    return rule
+
+
+for _prim in (p.sum, p.mean, p.cumsum):
+    defjvp(_prim, _linear_reduction_rule(_prim))
 
 defjvp(p.concatenate_args, rule_for=lambda i: None if i == 0 else _concatenate_rule(i))
 
@@ -64,7 +75,8 @@ def _concatenate_rule(position):
 
 def _reduction_rule(prim):
     """The tangent times d ans / d x, summed over the reduced axes."""
-    def rule(t, ans, x, axis=None, keepdims=False, ddof=0):
+    def rule(t, ans, x, axis=None, *args, keepdims=False, ddof=0, **kwargs):
+        reduction_options(prim, args, kwargs)
         d = reduction_local(prim, ans, x, axis, keepdims, ddof)
         return p.sum(t * d, axis=axis, keepdims=keepdims)
     return rule

@@ -86,8 +86,9 @@ def einsum_args(subscripts, *operands):
     return np.einsum(subscripts, *operands)
 
 
-def einsum(subscripts, *operands):
-    """np.einsum with subscripts: implicit or explicit output, '...', repeated indices."""
+def einsum(subscripts, *operands, optimize=False):
+    """np.einsum with subscripts: implicit or explicit output, '...', repeated indices.
+    `optimize` is accepted and left out: the order of contraction changes no value."""
     if not isinstance(subscripts, str):
         raise NotImplementedError(
             "minigrad's einsum takes its subscripts as a string ('ij,jk->ik'), not in "

@@ -10,7 +10,7 @@ from ..reverse import defvjp
 from ..tracer import shape_of
 from . import primitives as p
 from .derivatives import (BINARY, REDUCTIONS, UNARY, clip_slopes, count, index_order,
-                          reduction_local, repeat_to_match)
+                          reduction_local, reduction_options, repeat_to_match)
 from .primitives import (broadcast_to, expand_dims, flip, getitem, matmul, reshape,
                          swapaxes, tensordot, transpose, untake)
 
@@ -137,7 +137,7 @@ defvjp(p.untake, lambda ans, g, index, shape: lambda gg: getitem(gg, index))
 
 def _transpose_maker(ans, x, axes=None):
     inverse = None if axes is None else tuple(
-        int(i) for i in np.argsort([a % np.ndim(x) for a in axes]))
+        int(i) for i in np.argsort([a % np.ndim(x) for a in np.atleast_1d(axes)]))
     return lambda g: transpose(g, inverse)
 
 
@@ -158,19 +158,22 @@ defvjp(p.concatenate_args, rule_for=lambda i: None if i == 0 else _concatenate_m
 
 # -- reductions: each element receives the cotangent of the result it went into.
 def _reduction_maker(prim):
-    def maker(ans, x, axis=None, keepdims=False, ddof=0):
+    def maker(ans, x, axis=None, *args, keepdims=False, ddof=0, **kwargs):
+        reduction_options(prim, args, kwargs)
         shape = shape_of(x)
         d = reduction_local(prim, ans, x, axis, keepdims, ddof)
         return lambda g: repeat_to_match(g, shape, axis, keepdims) * d
     return maker
 
 
-def _sum_maker(ans, x, axis=None, keepdims=False):
+def _sum_maker(ans, x, axis=None, *args, keepdims=False, **kwargs):
+    reduction_options(p.sum, args, kwargs)
     shape = shape_of(x)
     return lambda g: repeat_to_match(g, shape, axis, keepdims)
 
 
-def _mean_maker(ans, x, axis=None, keepdims=False):
+def _mean_maker(ans, x, axis=None, *args, keepdims=False, **kwargs):
+    reduction_options(p.mean, args, kwargs)
     shape = shape_of(x)
     return lambda g: repeat_to_match(g, shape, axis, keepdims) / count(shape, axis)
 
@@ -181,10 +184,11 @@ for _prim in REDUCTIONS:
     defvjp(_prim, _reduction_maker(_prim))
 
 
-def _cumsum_maker(ans, x, axis=None):
+def _cumsum_maker(ans, x, axis=None, *args, **kwargs):
     """Element i of x appears in every partial sum from i on: a reversed cumulative sum."""
-    if axis is None:
-        shape = shape_of(x)
+    reduction_options(p.cumsum, args, kwargs)
+    shape = shape_of(x)
+    if axis is None or shape == ():
         return lambda g: reshape(flip(p.cumsum(flip(g))), shape)
     return lambda g: flip(p.cumsum(flip(g, axis), axis=axis), axis)
 
@@ -298,11 +302,15 @@ defvjp(p.einsum_args, rule_for=lambda i: None if i == 0 else _einsum_maker(i))
 
 
 def _trace_maker(ans, x, offset=0, axis1=0, axis2=1):
-    if (axis1, axis2) != (0, 1):
-        raise NotImplementedError("minigrad differentiates trace over axes 0 and 1 only.")
+    """g on the diagonal of axes axis1 and axis2 (built as the first two, then moved back
+    to their places), zero elsewhere."""
     shape = shape_of(x)
-    eye = np.eye(shape[0], shape[1], k=offset).reshape(shape[:2] + (1,) * (len(shape) - 2))
-    return lambda g: eye * expand_dims(expand_dims(g, 0), 0)
+    axes = [axis1 % len(shape), axis2 % len(shape)]
+    rest = [i for i in range(len(shape)) if i not in axes]
+    eye = np.eye(shape[axes[0]], shape[axes[1]], k=offset).reshape(
+        (shape[axes[0]], shape[axes[1]]) + (1,) * len(rest))
+    back = tuple(int(i) for i in np.argsort(axes + rest))
+    return lambda g: transpose(eye * expand_dims(expand_dims(g, 0), 0), back)
 
 
 defvjp(p.trace, _trace_maker)
