@@ -780,10 +780,12 @@ JVP_WRONG = [
     ("linear", 1, lambda dx, ans, W, x, b: W @ dx.T, "transposed|tangent"),
     ("linear", 1, lambda dx, ans, W, x, b: dx, "shape|unchanged|wrong"),
     ("linear", 2, lambda db, ans, W, x, b: np.zeros_like(ans), "ignores the tangent"),
-    ("linear", 2, lambda db, ans, W, x, b: db * len(x), "factor|wrong"),
+    ("linear", 2, lambda db, ans, W, x, b: db * len(x), "factor|wrong|was it unbroadcast"),
     ("linear", 2, lambda db, ans, W, x, b: np.sum(db), "wrong"),
     ("hypot", 0, lambda dx, ans, x, y: (np.hypot(x + 1e-6 * dx, y) - np.hypot(x - 1e-6 * dx, y))
      / 2e-6, "not exact"),
+    ("hypot", 0, lambda dx, ans, x, y: mg.unbroadcast(x, dx * x / ans), "was it unbroadcast"),
+    ("hypot", 1, lambda dy, ans, x, y: mg.unbroadcast(y, dy * y / ans), "was it unbroadcast"),
     ("sigmoid", 0, lambda dx, ans, x: dx * ans, "times the output"),
     ("sigmoid", 0, lambda dx, ans, x: dx * x * (1 - x), "wrong"),
     ("sigmoid", 0, lambda dx, ans, x: dx, "unchanged"),

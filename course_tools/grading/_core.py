@@ -255,6 +255,17 @@ def autodiff_refused(modes=("rev", "fwd"), extra=(), numerical=True):
             fn.__code__ = original
 
 
+def _unbroadcast(g, shape):
+    """g summed down to `shape` over the axes broadcasting added or stretched."""
+    g = _asarray(g, dtype=_float64)
+    while g.ndim > len(shape):
+        g = _add_reduce(g, axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and g.shape[axis] != 1:
+            g = _add_reduce(g, axis=axis, keepdims=True)
+    return g
+
+
 def _student_value(fn, *args, guard=_contextlib.nullcontext, **kwargs):
     """fn(*args, **kwargs), recorded in the kernel and replayed by the judge under grading."""
     return _channel.student_outcome(fn, args, kwargs, guard)

@@ -43,7 +43,7 @@ import numpy as _np  # noqa: E402
 
 from ._core import (  # noqa: E402
     _ATOL, _RTOL, GradingError, _Rng, _all_finite, _as_array, _call_student, _close,
-    _copy, _explain_values, _floats, _norm, _seed, _shape_str,
+    _copy, _explain_values, _floats, _norm, _seed, _shape_str, _unbroadcast,
 )
 
 __all__ = [
@@ -160,16 +160,6 @@ def _lift(x, reads):
     if hasattr(x, "value") and hasattr(x, "parents"):
         return x
     return _Node(x, op="const", reads=reads)
-
-
-def _unbroadcast(g, shape):
-    g = _asarray(g, dtype=_float64)
-    while g.ndim > len(shape):
-        g = _add_reduce(g, axis=0)
-    for axis, size in enumerate(shape):
-        if size == 1 and g.shape[axis] != 1:
-            g = _add_reduce(g, axis=axis, keepdims=True)
-    return g
 
 
 def _binary(name, a, b, forward, vjp_a, vjp_b):

@@ -9,7 +9,7 @@ from ._core import (  # noqa: E402
     GradingError, _ATOL, _RTOL, _Rng, _all_finite, _as_array, _max_reduce,
     _as_ref, _broadcastable, _call_student, _channel, _close, _copy,
     _directional, _dot, _explain_shape, _explain_values, _norm, _numeric_vjp,
-    _seed, _shape_str, _student_value, _zeros,
+    _seed, _shape_str, _student_value, _unbroadcast, _zeros,
 )
 from .ops import (  # noqa: E402
     _logsumexp, _op,
@@ -127,6 +127,7 @@ def check_jvp_rule(op_name, rule, argnum=0, seed=None, label=None):
         t = rng.standard_normal(arg.shape)
         got = _as_array(_call_student(where, rule, _copy(t), _copy(ans),
                                       *[_copy(a) for a in args], **kwargs), where)
+        returned_shape = got.shape
         if got.shape != ans.shape:
             if _broadcastable(got.shape, ans.shape):
                 got = got + _zeros(ans.shape)
@@ -142,6 +143,14 @@ def check_jvp_rule(op_name, rule, argnum=0, seed=None, label=None):
             raise GradingError(f"{where} gives the same result for two different tangents: it "
                                f"ignores the tangent. A JVP computes J t, so t must appear in it.")
         hint = _recognised_mistake(op, args, kwargs, argnum, t, got, mode="jvp")
+        if (not hint and returned_shape == arg.shape != ans.shape
+                and _close(got, _unbroadcast(expected, arg.shape) + _zeros(ans.shape),
+                           _RTOL, _ATOL)):
+            hint = ("{where} returned a tangent of " + argname + "'s shape, "
+                    + _shape_str(arg.shape) + ", where the output's is "
+                    + _shape_str(ans.shape) + ": was it unbroadcast? In forward mode the "
+                    "tangent follows the input forward, so it is broadcast the way the "
+                    "function broadcasts " + argname + ", never summed down.")
         raise GradingError(hint.format(where=where) if hint else _explain_values(where, got, expected))
 
 
