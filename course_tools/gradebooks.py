@@ -36,9 +36,39 @@ def make_scratch(db_url, course_id, assignment, path):
     """A new SQLite gradebook at ``path`` holding ``assignment`` as the gradebook at ``db_url`` has it."""
     from nbgrader.api import Gradebook
     url = f"sqlite:///{path}"
-    with Gradebook(db_url, course_id) as master, Gradebook(url, course_id) as scratch:
-        copy_assignment(master, scratch, assignment)
+    with Gradebook(db_url, course_id) as master:
+        create_like(master, url)
+        with Gradebook(url, course_id) as scratch:
+            copy_assignment(master, scratch, assignment)
     return url
+
+
+def create_like(master, url):
+    """Make the empty gradebook at ``url`` as nbgrader makes one (its tables, stamped with a
+    schema version), with the schema version of ``master``.
+
+    nbgrader stamps a new gradebook with the version that ``alembic heads``, run in a process
+    of its own, prints: seconds, paid on every batch for the scratch gradebook. A master
+    without a version leaves the new gradebook empty, for nbgrader to make.
+    """
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine, inspect, text
+    try:
+        version = master.db.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except Exception:  # noqa: BLE001 - no version table: nbgrader makes the gradebook
+        master.db.rollback()
+        return
+    engine = create_engine(url, future=True)
+    try:
+        if version is None or inspect(engine).get_table_names():
+            return
+        Base.metadata.create_all(bind=engine)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:version)"),
+                         {"version": version})
+    finally:
+        engine.dispose()
 
 
 def set_extension(gb, assignment, student, seconds):
@@ -156,5 +186,6 @@ def autograded_students(gb, assignment):
     return done
 
 
-__all__ = ["autograded_students", "copy_assignment", "extension_seconds", "make_scratch",
-           "set_extension", "store_submission", "submission_record", "zero_record"]
+__all__ = ["autograded_students", "copy_assignment", "create_like", "extension_seconds",
+           "make_scratch", "set_extension", "store_submission", "submission_record",
+           "zero_record"]

@@ -330,8 +330,10 @@ class GuardedExecute(Execute):
                 self._install_guard()
             for index, cell in enumerate(self.nb.cells):
                 self.preprocess_cell(cell, resources, index)
-            if self._stopped:
-                self.shutdown_kernel = "immediate"
+            # Every cell has run and its outputs (and records) are in: the kernel is killed,
+            # not asked to shut down. A graceful shutdown only waits for the kernel to exit
+            # (a fifth of a second per submission) and runs the submission's atexit code.
+            self.shutdown_kernel = "immediate"
         if self._channel:
             self._judge()
             shutil.rmtree(self._channel["channel"], ignore_errors=True)

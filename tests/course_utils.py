@@ -58,7 +58,8 @@ class Course:
     def autograde(self, ps, student):
         return self._run("autograde", ps, student, force=True)
 
-    def generate_feedback(self, ps, student):
+    def generate_feedback(self, ps, student=None):
+        """Feedback for ``student``, or for every graded student of ``ps``."""
         return self._run("generate_feedback", ps, student, force=True)
 
 

@@ -222,6 +222,17 @@ def test_fresh_environment_imports_minigrad_from_the_kit(binder_env):
 
 
 @pytest.mark.timeout(1200)
+def test_fresh_environment_imports_nbformat_without_building_grammars(binder_env):
+    """jsonschema's rfc3987-syntax builds Lark grammars on import (1.5 s in every process that
+    reads a notebook); the pinned jsonschema does not bring it."""
+    out = _run([binder_env["venv"] / "bin" / "python", "-c",
+                "import sys, nbformat; print(sorted(m for m in sys.modules"
+                " if m.split('.')[0] in ('rfc3987_syntax', 'lark')))"],
+               cwd=binder_env["kit"].parent, env=binder_env["env"])
+    assert out.strip().splitlines()[-1] == "[]", out
+
+
+@pytest.mark.timeout(1200)
 def test_fresh_environment_runs_a_lecture(binder_env):
     lectures = sorted((binder_env["kit"] / "lectures").glob("*.ipynb"))
     assert lectures, "no lecture notebooks found in lectures/"

@@ -517,21 +517,29 @@ def test_a_rule_that_asks_minigrad_for_its_derivative_needs_review(batch):
     assert any("minigrad's vjp() inside a rule" in r and "needs review" in r for r in row["reasons"])
 
 
-def test_in_kernel_attacks_earn_nothing_through_plain_nbgrader_autograde_too(batch):
+def test_in_kernel_attacks_earn_nothing_through_plain_nbgrader_autograde_too(batch, tmp_path):
     """The documented `nbgrader autograde`, with the kit's config and nothing else, grades
     the attacks on the kernel's verdicts as the kit's command does: each scores only what
-    it deserves, and the honest submission keeps every point."""
-    course = batch["course"]
+    it deserves, and the honest submission keeps every point. (One run, on a copy of the
+    course that holds these submissions only, and the problem set's gradebook.)"""
     students = ["honest", "wraps_tests", "spoofs_guard", "forges_records", "replaces_checkers",
                 "replaces_deeply", "cheats_during_test", "tests_pass"]
+    course = tmp_path / "course"
+    course.mkdir()
+    for name in ("nbgrader_config.py", "solutions", "assignments", "gradebook.db"):
+        source = batch["course"] / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, course / name)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for student in students:       # what the kit's command stored there goes
+            gb.remove_submission(PS, student)
+    for student in students:
+        shutil.copytree(batch["course"] / "submitted" / student, course / "submitted" / student)
     env = dict(os.environ, PYTHONPATH=str(ROOT),
                PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    run = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", PS, "--force"],
+                         cwd=course, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
     for student in students:
-        shutil.rmtree(course / "autograded" / student, ignore_errors=True)
-        run = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", PS, "--force",
-                              "--student", student], cwd=course, env=env, capture_output=True,
-                             text=True, timeout=300)
-        assert run.returncode == 0, (student, run.stderr[-2000:])
         assert (course / "autograded" / student / PS / f"{PS}.ipynb").exists(), student
     worth = points(course)
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:

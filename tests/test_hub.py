@@ -100,17 +100,21 @@ class Hub:
             self.tokens[name] = made["token"]
         return self.tokens[name]
 
-    def start_server(self, name):
-        status, payload = self.request("POST", f"/hub/api/users/{name}/server", self.admin)
-        assert status in (201, 202, 400), (status, payload)     # 400: already running
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            user = self.ok("GET", f"/hub/api/users/{name}", self.admin)
-            server = user.get("servers", {}).get("")
-            if server and server.get("ready"):
-                return
-            time.sleep(0.5)
-        raise AssertionError(f"{name}'s server did not start\n{self.log_tail()}")
+    def start_servers(self, names):
+        """Start these users' servers, all at once, and wait until each one is ready."""
+        for name in names:
+            status, payload = self.request("POST", f"/hub/api/users/{name}/server", self.admin)
+            assert status in (201, 202, 400), (status, payload)     # 400: already running
+        waiting, deadline = list(names), time.monotonic() + 180
+        while waiting and time.monotonic() < deadline:
+            for name in list(waiting):
+                user = self.ok("GET", f"/hub/api/users/{name}", self.admin)
+                server = user.get("servers", {}).get("")
+                if server and server.get("ready"):
+                    waiting.remove(name)
+            if waiting:
+                time.sleep(0.5)
+        assert not waiting, f"servers that did not start: {waiting}\n{self.log_tail()}"
 
     # -- a student's own server
     def student(self, name, method, action, **kw):
@@ -176,11 +180,13 @@ def running_hub(tmp_path_factory):
         print(f"\n  hub: prepared in {prepared:.1f} s, started in {running.startup:.1f} s")
         yield running
     finally:
+        stopping = time.monotonic()
         os.killpg(process.pid, 15)
         try:
             process.wait(30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, 9)
+        print(f"\n  hub: stopped in {time.monotonic() - stopping:.1f} s")
         hub.stop_proxy(course)
         for name in [INSTRUCTOR, *STUDENTS, BROWSER_STUDENT, GRADER]:
             subprocess.run(["pkill", "-KILL", "-u", name], check=False)
@@ -219,8 +225,7 @@ def course_loop(running_hub):
     """Release, fetch, work, submit, collect, autograde, feedback, fetch feedback, export."""
     h, timings = running_hub, {}
     began = time.monotonic()
-    for name in [INSTRUCTOR, *STUDENTS]:
-        h.start_server(name)
+    h.start_servers([INSTRUCTOR, *STUDENTS])
     timings["servers"] = time.monotonic() - began
 
     t = time.monotonic()
@@ -553,6 +558,7 @@ def test_the_demo_command_starts_a_hub_its_printed_log_ins_open(running_hub, tmp
             assert status == expected, (attempt == password, status)
         print(f"\n  demo: hub answering {time.monotonic() - began:.1f} s after the command")
     finally:
+        stopping = time.monotonic()
         os.killpg(demo.pid, signal.SIGINT)
         try:
             demo.wait(30)
@@ -562,6 +568,7 @@ def test_the_demo_command_starts_a_hub_its_printed_log_ins_open(running_hub, tmp
         for name in names:
             subprocess.run(["pkill", "-KILL", "-u", name], check=False, capture_output=True)
             subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)
+        print(f"  demo: stopped and its accounts removed in {time.monotonic() - stopping:.1f} s")
 
 
 def test_no_proxy_is_left_running_after_a_hub_stops(running_hub):

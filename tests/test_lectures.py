@@ -2,6 +2,7 @@
 runs again after the later ones, as a student scrolling back up would run it."""
 import ast
 import builtins
+import copy
 import pathlib
 import time
 
@@ -22,15 +23,29 @@ def test_the_deck_has_its_lectures():
     assert len(LECTURES) >= 7, [p.name for p in LECTURES]
 
 
-@pytest.mark.timeout(300)
-@pytest.mark.parametrize("path", LECTURES, ids=lambda p: p.stem)
-def test_lecture_runs_headless(path):
+@pytest.fixture(scope="module", params=LECTURES, ids=lambda p: p.stem)
+def lecture_run(request):
+    """The lecture run top to bottom in a fresh kernel, which stays up for the re-run test:
+    each lecture is executed once for both tests. (The notebook as that first run left it,
+    and its client with the kernel.)"""
+    path = request.param
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
-    start = time.perf_counter()
-    client.execute()          # raises CellExecutionError, naming the cell, on any error
-    TIMES[path.stem] = time.perf_counter() - start
+    with client.setup_kernel():
+        start = time.perf_counter()
+        # As client.execute() runs it: raises CellExecutionError, naming the cell, on any error.
+        info = client.wait_for_reply(client.kc.kernel_info())
+        nb.metadata["language_info"] = info["content"]["language_info"]
+        for index, cell in enumerate(nb.cells):
+            client.execute_cell(cell, index)
+        TIMES[path.stem] = time.perf_counter() - start
+        yield path, copy.deepcopy(nb), client
+
+
+@pytest.mark.timeout(300)
+def test_lecture_runs_headless(lecture_run):
+    path, nb, _ = lecture_run
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert not errors
@@ -56,24 +71,18 @@ def test_lectures_open_with_goals_and_close_with_a_summary_and_what_next():
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("path", LECTURES, ids=lambda p: p.stem)
-def test_every_cell_reruns_after_the_later_ones(path):
-    """Run the lecture, then run each code cell again, last to first, in the same kernel: each
-    cell then sees what the cells below it left behind, as after a student scrolls back up."""
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+def test_every_cell_reruns_after_the_later_ones(lecture_run):
+    """After the lecture's run, run each code cell again, last to first, in the same kernel:
+    each cell then sees what the cells below it left behind, as after a student scrolls back up."""
+    path, _, client = lecture_run
     failures = []
-    with client.setup_kernel():
-        for index, cell in enumerate(nb.cells):
+    for index, cell in reversed(list(enumerate(client.nb.cells))):
+        if cell.cell_type != "code":
+            continue
+        try:
             client.execute_cell(cell, index)
-        for index, cell in reversed(list(enumerate(nb.cells))):
-            if cell.cell_type != "code":
-                continue
-            try:
-                client.execute_cell(cell, index)
-            except CellExecutionError as err:
-                failures.append(f"cell {index}: {err.ename}: {err.evalue}")
+        except CellExecutionError as err:
+            failures.append(f"cell {index}: {err.ename}: {err.evalue}")
     assert not failures, f"{path.name}: cells that fail when re-run after later ones: {failures}"
 
 

@@ -10,7 +10,6 @@ import csv
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,8 +27,8 @@ PS = "ps2_vjp_rules"
 ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
            PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
-CELL_TIMEOUT = 10           # seconds per cell in the test course
-SUBMISSION_TIMEOUT = 45     # seconds per submission: "hangs" below needs far more
+CELL_TIMEOUT = 5            # seconds per cell in the test course; the slowest honest one takes 0.5 s
+SUBMISSION_TIMEOUT = 25     # seconds per submission: "hangs" below needs 8 x CELL_TIMEOUT and more
 ANSWERS = ["linear_vjp", "sigmoid_vjp", "softmax_vjp", "logsumexp_forward", "logsumexp_vjp",
            "hypot_vjp", "norm_vjp", "train_classifier"]
 LOOP = "while True:\n    pass"

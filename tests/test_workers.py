@@ -102,7 +102,6 @@ def test_a_worker_that_cannot_start_stops_the_batch(fake, tmp_path):
 @pytest.fixture(scope="module")
 def empty_book(tmp_path_factory):
     """A small gradebook: one problem set, one notebook, two tests and an answer cell."""
-    from nbgrader.api import Gradebook
     path = tmp_path_factory.mktemp("book") / "course.db"
     with pytest.MonkeyPatch.context() as mp:
         # nbgrader runs `alembic` from PATH when it creates a gradebook.
@@ -168,6 +167,31 @@ def test_a_scratch_gradebook_holds_the_problem_set_and_its_grades_come_back_whol
         store_submission(gb, "ps", "ann", record)
         grade = gb.find_grade("test_b", "ps", "ps", "ann")
         assert grade.manual_score == 1.0 and grade.auto_score == 0.0 and grade.needs_manual_grade
+
+
+def test_a_scratch_gradebook_is_made_without_running_alembic(course_book, tmp_path, monkeypatch):
+    """nbgrader stamps a new gradebook with what `alembic heads` prints, in a process of its
+    own (seconds); the scratch gradebook takes the course gradebook's version instead."""
+    import nbgrader.api
+    from nbgrader.api import Gradebook
+    from sqlalchemy import create_engine, inspect, text
+
+    from course_tools.gradebooks import make_scratch
+
+    def no_alembic():
+        raise AssertionError("alembic was run for the scratch gradebook")
+    monkeypatch.setattr(nbgrader.api, "get_alembic_version", no_alembic)
+    scratch = make_scratch(course_book, "course", "ps", tmp_path / "scratch.db")
+    schemas = []
+    for url in (course_book, scratch):
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        schemas.append((version, sorted(inspect(engine).get_table_names())))
+        engine.dispose()
+    assert schemas[0] == schemas[1] and schemas[0][0]
+    with Gradebook(scratch, "course") as gb:
+        assert [c.name for c in gb.find_notebook("ps", "ps").grade_cells] == ["test_a", "test_b"]
 
 
 def test_a_submission_that_fails_to_store_leaves_nothing_behind(course_book):
