@@ -388,3 +388,18 @@ def test_check_grads_names_a_constant_factor_only_when_entries_share_it():
     with pytest.raises(AssertionError) as other:
         mg.check_grads(softsign, (np.array([0.3, -1.2, 2.0]),), order=1, modes="rev", seed=0)
     assert "constant factor:" not in str(other.value)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.sort(np.array(1.0), axis=-1),
+    lambda m: m.partition(np.array(1.0), 0, axis=-1),
+    lambda m: m.take_along_axis(np.array(1.0), np.array(0), -1),
+    lambda m: m.vsplit(np.arange(4.0), 2),
+    lambda m: m.dsplit(np.ones((2, 2)), 2),
+], ids=["sort 0-d", "partition 0-d", "take_along_axis 0-d", "vsplit 1-d", "dsplit 2-d"])
+def test_what_numpy_refuses_minigrad_refuses_too(call):
+    with pytest.raises(Exception) as theirs:
+        call(np)
+    with pytest.raises(type(theirs.value)) as ours:
+        call(mnp)
+    assert str(ours.value) == str(theirs.value)

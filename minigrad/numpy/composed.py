@@ -16,9 +16,18 @@ from . import primitives as p
 
 
 def _axis(axis, ndim):
+    """axis as a non-negative position; a 0-d array counts as having axis 0, as numpy's
+    take and repeat let it."""
     if not -builtins.max(ndim, 1) <= axis < builtins.max(ndim, 1):
         raise np.exceptions.AxisError(axis, ndim)
     return axis % builtins.max(ndim, 1)
+
+
+def _along_axis(a, axis):
+    """The axis sort, partition and take_along_axis work along: numpy gives a 0-d array none."""
+    if np.ndim(a) == 0:
+        raise np.exceptions.AxisError(axis, 0)
+    return _axis(axis, np.ndim(a))
 
 
 # -- axes and dimensions --------------------------------------------------------------
@@ -85,7 +94,7 @@ def take_along_axis(arr, indices, axis):
         return p.getitem(p.ravel(arr), np.asarray(indices))
     indices = np.asarray(indices)
     ndim = np.ndim(arr)
-    axis = _axis(axis, ndim)
+    axis = _along_axis(arr, axis)
     index = []
     for i in range(ndim):
         if i == axis:
@@ -102,6 +111,7 @@ def sort(a, axis=-1, kind=None, order=None):
     Each entry's derivative travels with it (ties are ordered as numpy orders them)."""
     if axis is None:
         a, axis = p.ravel(a), 0
+    axis = _along_axis(a, axis)
     order_ = np.argsort(value_of(a), axis=axis, kind=kind or "stable")
     return take_along_axis(a, order_, axis)
 
@@ -109,6 +119,7 @@ def sort(a, axis=-1, kind=None, order=None):
 def partition(a, kth, axis=-1, kind="introselect", order=None):
     if axis is None:
         a, axis = p.ravel(a), 0
+    axis = _along_axis(a, axis)
     return take_along_axis(a, np.argpartition(value_of(a), kth, axis=axis), axis)
 
 
@@ -200,10 +211,14 @@ def hsplit(ary, indices_or_sections):
 
 
 def vsplit(ary, indices_or_sections):
+    if np.ndim(ary) < 2:
+        raise ValueError("vsplit only works on arrays of 2 or more dimensions")
     return split(ary, indices_or_sections, axis=0)
 
 
 def dsplit(ary, indices_or_sections):
+    if np.ndim(ary) < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
     return split(ary, indices_or_sections, axis=2)
 
 
