@@ -403,3 +403,24 @@ def test_what_numpy_refuses_minigrad_refuses_too(call):
     with pytest.raises(type(theirs.value)) as ours:
         call(mnp)
     assert str(ours.value) == str(theirs.value)
+
+
+def test_astype_changes_precision_and_the_derivative_comes_back_in_the_inputs():
+    x = np.array([1.0, -2.0, 3.0])
+    g = mg.grad(lambda x: mnp.sum(x.astype(np.float32) ** 2))(x)
+    assert g.dtype == np.float64 and np.allclose(g, 2 * x)
+    g32 = mg.grad(lambda x: mnp.sum(mnp.sin(x.astype(np.float64))))(x.astype(np.float32))
+    assert g32.dtype == np.float32 and np.allclose(g32, np.cos(x), atol=1e-6)
+    out, t = mg.jvp(lambda x: x.astype(np.float32) * 3.0, (x,), (np.ones(3),))
+    assert out.dtype == np.float32 and np.allclose(t, 3.0)
+    assert np.allclose(mg.hessian(lambda x: mnp.sum(x.astype(np.float32) ** 3))(x),
+                       np.diag(6 * x))
+    assert np.allclose(mg.jacfwd(lambda x: x.astype(np.float32))(x), np.eye(3))
+    assert np.allclose(mg.grad(lambda x: mnp.sum(np.astype(x, np.float32) ** 2))(x), 2 * x)
+
+
+def test_astype_to_integers_is_refused_and_copy_is_the_value():
+    x = np.array([1.5, 2.5])
+    with pytest.raises(TypeError, match="cut it out of the derivative"):
+        mg.grad(lambda x: mnp.sum(x.astype(int)))(x)
+    assert np.allclose(mg.grad(lambda x: mnp.sum(x.copy() * x))(x), 2 * x)

@@ -124,8 +124,8 @@ def test_vjp_with_a_list_or_integer_cotangent(ct):
 
 
 def test_a_missing_array_method_is_named():
-    with pytest.raises(AttributeError, match=r"traced value has no \.astype"):
-        mg.grad(lambda x: mnp.sum(x.astype(np.float32)))(np.ones(3))
+    with pytest.raises(AttributeError, match=r"traced value has no \.item"):
+        mg.grad(lambda x: mnp.sum(x.item()))(np.ones(1))
     with pytest.raises(AttributeError, match=r"no \.sort: .* Use mnp\.sort\(x, \.\.\.\)"):
         mg.grad(lambda x: mnp.sum(x.sort()))(np.ones(2))
 

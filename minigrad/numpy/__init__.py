@@ -32,7 +32,26 @@ from .composed import (  # noqa: F401
     array_split, atleast_1d, atleast_2d, atleast_3d, average, column_stack, cross, diff,
     dsplit, dstack, hsplit, hstack, inner, kron, moveaxis, partition, repeat, roll, rollaxis,
     row_stack, sort, split, take, take_along_axis, tile, tril, triu, vsplit, vstack)
+from .primitives import astype as _astype
 from .vjps import unbroadcast  # noqa: F401
+
+
+def astype(x, dtype):
+    """x in another floating precision (float32 <-> float64); its derivative comes back in
+    x's. A cast to integers or booleans would cut a traced value out of the derivative,
+    so it is refused."""
+    dtype = _np.dtype(dtype)
+    if dtype.kind != "f":
+        if not isinstance(x, _Box):
+            return _np.asarray(x).astype(dtype)
+        raise TypeError(
+            f"astype({dtype.name}) of a traced value would cut it out of the derivative "
+            "(its derivative is zero wherever it has one). To round, use mnp.round / "
+            "mnp.floor (derivative zero) on purpose; to change precision, cast to a "
+            "floating dtype.")
+    return _astype(x, dtype)
+
+
 
 true_divide = divide
 absolute, amax, amin, mod, radians, degrees = abs, max, min, remainder, deg2rad, rad2deg
@@ -99,6 +118,13 @@ class ArrayBox(_Box):
     def T(self):
         return transpose(self)
 
+    def astype(self, dtype):
+        return astype(self, dtype)
+
+    def copy(self):
+        """A traced value is never changed in place, so a copy is the value itself."""
+        return self
+
     def reshape(self, *shape, **kwargs):
         return reshape(self, shape[0] if len(shape) == 1 else shape, **kwargs)
 
@@ -132,7 +158,7 @@ class ArrayBox(_Box):
         return fun(*args, **kwargs)
 
     def __getattr__(self, name):
-        # Only for attributes a box lacks (x.astype, x.copy, x.item): say so plainly.
+        # Only for attributes a box lacks (x.item, x.tolist, x.fill): say so plainly.
         if name.startswith("_"):
             raise AttributeError(name)
         hint = f"mnp.{name}(x, ...)" if name in _TRACED else "minigrad.numpy functions"

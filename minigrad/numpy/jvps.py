@@ -46,6 +46,7 @@ defjvp(p.clip_bounds, _clip_rule(0), _clip_rule(1), _clip_rule(2))
 defjvp(p.reshape, lambda t, ans, x, shape=None, order="C", **kw:
        p.reshape(t, shape_of(ans), order=index_order(x, order)))
 defjvp(p.ravel, lambda t, ans, x, order="C": p.ravel(t, order=index_order(x, order)))
+defjvp(p.astype, lambda t, ans, x, dtype: p.astype(t, dtype))
 for _prim in (p.squeeze, p.expand_dims, p.broadcast_to, p.swapaxes,
               p.transpose, p.flip, p.getitem, p.untake, p.trace, p.diag):
     _same_function(_prim)

@@ -33,6 +33,12 @@ def getitem(x, index):
 
 
 @Primitive
+def astype(x, dtype):
+    """x.astype(dtype) for a floating dtype: the same numbers, another precision."""
+    return np.asarray(x).astype(dtype)
+
+
+@Primitive
 def untake(g, index, shape):
     """The adjoint of indexing: an array of `shape`, zero except g added at `index`.
 

@@ -7,7 +7,7 @@ backward pass can itself be traced: that is all higher derivatives need.
 import numpy as np
 
 from ..reverse import defvjp
-from ..tracer import shape_of
+from ..tracer import shape_of, value_of
 from . import primitives as p
 from .derivatives import (BINARY, REDUCTIONS, UNARY, clip_slopes, count, index_order,
                           reduction_local, reduction_options, repeat_to_match)
@@ -126,6 +126,12 @@ defvjp(p.ravel, _ravel_maker)
 defvjp(p.broadcast_to, _sum_back)
 defvjp(p.swapaxes, lambda ans, x, axis1, axis2: lambda g: swapaxes(g, axis1, axis2))
 defvjp(p.flip, lambda ans, x, axis=None: lambda g: flip(g, axis))
+def _astype_maker(ans, x, dtype):
+    back = np.result_type(value_of(x))          # the input's precision
+    return lambda g: p.astype(g, back)
+
+
+defvjp(p.astype, _astype_maker)
 def _getitem_maker(ans, x, index):
     shape = shape_of(x)
     return lambda g: untake(g, index, shape)
