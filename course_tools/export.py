@@ -69,16 +69,10 @@ def parse_args(argv):
 
 def course_settings(root, db_url=None):
     """(db_url, course_id) as nbgrader_config.py sets them."""
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
     from nbgrader.coursedir import CourseDirectory
 
-    config = Config()
-    config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config())
-    config.CourseDirectory.root = str(root)
-    if db_url:
-        config.CourseDirectory.db_url = db_url
-    coursedir = CourseDirectory(config=config)
+    from .grade import course_config
+    coursedir = CourseDirectory(config=course_config(root, db_url=db_url))
     return coursedir.db_url, coursedir.course_id
 
 

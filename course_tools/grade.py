@@ -233,11 +233,11 @@ from .incidents import _some, describe  # noqa: E402,F401 (_some names students 
 
 # ------------------------------------------------------------------------------ nbgrader
 
-def load_config(root, extra_files, args):
+def course_config(root, extra_files=(), db_url=None):
+    """The course's nbgrader configuration, as nbgrader run in `root` reads it: its
+    nbgrader_config.py, then each extra file; the course root, and `db_url` if given."""
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
-
-    from .pipeline import configure
 
     config = Config()
     for path in [root / "nbgrader_config.py"] + [Path(p) for p in extra_files]:
@@ -246,8 +246,15 @@ def load_config(root, extra_files, args):
         elif path != root / "nbgrader_config.py":
             raise SystemExit(f"config file not found: {path}")
     config.CourseDirectory.root = str(root)
-    if getattr(args, "db_url", None):
-        config.CourseDirectory.db_url = args.db_url
+    if db_url:
+        config.CourseDirectory.db_url = db_url
+    return config
+
+
+def load_config(root, extra_files, args):
+    from .pipeline import configure
+
+    config = course_config(root, extra_files, getattr(args, "db_url", None))
     # The same pipeline as nbgrader_config.py sets, even if a course's config does not.
     configure(config)
     release = config.CourseDirectory.get("release_directory", "release")
