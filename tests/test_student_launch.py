@@ -60,6 +60,10 @@ def launched(request, tmp_path_factory):
                "USER": STUDENT}
     kit = Path(home) / "minigrad-kit"
     shutil.rmtree(kit, ignore_errors=True)
+    # A newcomer has no JupyterLab state: the account outlives a run, and a workspace saved
+    # by the last one (ps1 left open) would be restored beside lecture 1.
+    for state in (".jupyter", ".local/share/jupyter"):
+        shutil.rmtree(Path(home) / state, ignore_errors=True)
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(kit)], check=True)
     if request.param == "normal user":
         subprocess.run(["chown", "-R", f"{uid}:{gid}", str(kit)], check=True)
